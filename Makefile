@@ -1,0 +1,34 @@
+# subscriber_fdw: PGXS build.  "make installcheck" runs the pg_regress suite
+# against a running cluster; test/run_tests.sh sets up everything it needs.
+
+MODULE_big = subscriber_fdw
+OBJS = \
+	src/catalog.o \
+	src/http_client.o \
+	src/option.o \
+	src/pushdown.o \
+	src/record.o \
+	src/scan.o \
+	src/subscriber_fdw.o
+
+EXTENSION = subscriber_fdw
+DATA = sql/subscriber_fdw--1.0.sql
+PGFILEDESC = "subscriber_fdw - foreign tables over a subscriber REST API"
+
+REGRESS = setup
+REGRESS_OPTS = --load-extension=subscriber_fdw
+
+PG_CPPFLAGS = -Isrc
+PG_CFLAGS = -Wextra -Wno-unused-parameter
+SHLIB_LINK = -lcurl -ljson-c
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+# The README's commands: every test, and the demo, on a throw-away cluster.
+.PHONY: test demo
+test:
+	bash test/run_tests.sh
+demo:
+	bash test/demo.sh

@@ -1,0 +1,300 @@
+/*-------------------------------------------------------------------------
+ *
+ * pushdown.c
+ *		  Keys taken from WHERE clauses and joins, and LIMIT pushdown.
+ *
+ * The API can only be asked for the records of a key (a customer or an
+ * MSISDN), so a scan is possible only with one.  A key comes from
+ * "key = expression", "key = ANY(array expression)" or "key IN (...)", where
+ * the expression does not depend on the table itself: a constant, a
+ * parameter, an initplan's result, or a column of another table through a
+ * parameterized path.  The expression is evaluated at execution time, so the
+ * same plan serves every value of a parameter.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "executor/executor.h"
+#include "nodes/nodeFuncs.h"
+#include "optimizer/clauses.h"
+#include "optimizer/optimizer.h"
+#include "optimizer/paths.h"
+#include "optimizer/restrictinfo.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/typcache.h"
+
+#include "subscriber_fdw.h"
+
+/* Tells whether a node is the key column of the scanned relation. */
+static bool
+is_key_var(Node *node, RelOptInfo *baserel, AttrNumber key_attnum)
+{
+	while (node != NULL && IsA(node, RelabelType))
+		node = (Node *) ((RelabelType *) node)->arg;
+	return node != NULL && IsA(node, Var) &&
+		((Var *) node)->varno == (int) baserel->relid &&
+		((Var *) node)->varattno == key_attnum &&
+		((Var *) node)->varlevelsup == 0;
+}
+
+/*
+ * Whether an expression can give key values: it must not read the scanned
+ * table, must not change between evaluations, and must not need a subplan
+ * of its own.
+ */
+static bool
+is_key_source(PlannerInfo *root, Node *node, RelOptInfo *baserel)
+{
+	return !bms_is_member(baserel->relid, pull_varnos(root, node)) &&
+		!contain_volatile_functions(node) &&
+		!contain_subplans(node);
+}
+
+/* Whether an operator is the equality of the key's type. */
+static bool
+is_key_equality(Oid opno, Node *key)
+{
+	TypeCacheEntry *entry = lookup_type_cache(exprType(key), TYPECACHE_EQ_OPR);
+
+	return OidIsValid(entry->eq_opr) && entry->eq_opr == opno;
+}
+
+/*
+ * Tells whether a clause fixes the key; if so, returns the expression that
+ * gives the key values and whether it yields one value or an array.
+ */
+bool
+sf_match_key_clause(PlannerInfo *root, RelOptInfo *baserel,
+					AttrNumber key_attnum, Expr *clause,
+					Expr **key_expr, SfKeyKind *kind)
+{
+	if (key_attnum == InvalidAttrNumber)
+		return false;
+
+	if (IsA(clause, OpExpr))
+	{
+		OpExpr	   *op = (OpExpr *) clause;
+		Node	   *left,
+				   *right;
+
+		if (list_length(op->args) != 2)
+			return false;
+		left = linitial(op->args);
+		right = lsecond(op->args);
+		if (!is_key_var(left, baserel, key_attnum))
+		{
+			Node	   *swap = left;
+
+			left = right;
+			right = swap;
+		}
+		if (is_key_var(left, baserel, key_attnum) &&
+			is_key_equality(op->opno, left) &&
+			exprType(left) == exprType(right) &&
+			is_key_source(root, right, baserel))
+		{
+			*key_expr = (Expr *) right;
+			*kind = SF_KEY_SCALAR;
+			return true;
+		}
+	}
+	else if (IsA(clause, ScalarArrayOpExpr))
+	{
+		ScalarArrayOpExpr *saop = (ScalarArrayOpExpr *) clause;
+		Node	   *left = linitial(saop->args);
+		Node	   *right = lsecond(saop->args);
+
+		if (saop->useOr &&
+			is_key_var(left, baserel, key_attnum) &&
+			is_key_equality(saop->opno, left) &&
+			get_element_type(exprType(right)) == exprType(left) &&
+			is_key_source(root, right, baserel))
+		{
+			*key_expr = (Expr *) right;
+			*kind = SF_KEY_ARRAY;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Accepts the equivalence-class members that are the key column. */
+static bool
+ec_member_is_key(PlannerInfo *root, RelOptInfo *rel, EquivalenceClass *ec,
+				 EquivalenceMember *em, void *arg)
+{
+	return is_key_var((Node *) em->em_expr, rel, *(AttrNumber *) arg);
+}
+
+/*
+ * The join clauses that could give the key from another relation, for
+ * parameterized paths: "key = other.column" written in the query, and the
+ * equalities that equivalence classes imply.
+ */
+List *
+sf_parameterized_key_clauses(PlannerInfo *root, RelOptInfo *baserel,
+							 AttrNumber key_attnum)
+{
+	List	   *clauses = NIL;
+	ListCell   *lc;
+
+	if (key_attnum == InvalidAttrNumber)
+		return NIL;
+
+	foreach(lc, baserel->joininfo)
+	{
+		RestrictInfo *rinfo = (RestrictInfo *) lfirst(lc);
+		Expr	   *key_expr;
+		SfKeyKind	kind;
+
+		if (join_clause_is_movable_to(rinfo, baserel) &&
+			sf_match_key_clause(root, baserel, key_attnum, rinfo->clause,
+								&key_expr, &kind))
+			clauses = lappend(clauses, rinfo);
+	}
+
+	if (baserel->has_eclass_joins)
+	{
+		List	   *implied = generate_implied_equalities_for_column(root, baserel,
+																	 ec_member_is_key,
+																	 &key_attnum,
+																	 baserel->lateral_referencers);
+
+		foreach(lc, implied)
+		{
+			RestrictInfo *rinfo = (RestrictInfo *) lfirst(lc);
+			Expr	   *key_expr;
+			SfKeyKind	kind;
+
+			if (sf_match_key_clause(root, baserel, key_attnum, rinfo->clause,
+									&key_expr, &kind))
+				clauses = lappend(clauses, rinfo);
+		}
+	}
+	return clauses;
+}
+
+/*
+ * The number of records a scan needs at most when the query is a plain
+ * "SELECT ... FROM table WHERE <key condition> LIMIT n [OFFSET m]", or -1.
+ * Anything between the scan and the LIMIT that could drop, reorder or
+ * combine rows (another table, a filter, grouping, sorting, DISTINCT,
+ * window functions, set-returning functions) makes the bound unsafe.
+ */
+int64
+sf_pushable_limit(PlannerInfo *root, RelOptInfo *baserel, List *non_key_clauses)
+{
+	Query	   *parse = root->parse;
+	Const	   *count;
+	int64		offset = 0;
+
+	if (parse->limitCount == NULL || !IsA(parse->limitCount, Const) ||
+		parse->limitOption != LIMIT_OPTION_COUNT)
+		return -1;
+	if (non_key_clauses != NIL ||
+		parse->commandType != CMD_SELECT ||
+		parse->groupClause || parse->groupingSets || parse->hasAggs ||
+		parse->havingQual || parse->hasWindowFuncs || parse->distinctClause ||
+		parse->sortClause || parse->hasTargetSRFs || parse->setOperations ||
+		parse->rowMarks || parse->hasSubLinks ||
+		list_length(parse->jointree->fromlist) != 1 ||
+		!IsA(linitial(parse->jointree->fromlist), RangeTblRef) ||
+		((RangeTblRef *) linitial(parse->jointree->fromlist))->rtindex != (int) baserel->relid)
+		return -1;
+
+	count = (Const *) parse->limitCount;
+	if (count->constisnull)
+		return -1;
+	if (parse->limitOffset != NULL)
+	{
+		Const	   *off = (Const *) parse->limitOffset;
+
+		if (!IsA(off, Const))
+			return -1;
+		if (!off->constisnull)
+			offset = Max(0, DatumGetInt64(off->constvalue));
+	}
+	if (DatumGetInt64(count->constvalue) < 0 ||
+		DatumGetInt64(count->constvalue) > PG_INT64_MAX - offset)
+		return -1;
+	return DatumGetInt64(count->constvalue) + offset;
+}
+
+static int
+compare_keys(const void *a, const void *b)
+{
+	return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+/* Appends the text form of a key value; empty keys match nothing. */
+static List *
+append_key(List *keys, Datum value, Oid typid)
+{
+	Oid			output;
+	bool		varlena;
+	char	   *text;
+
+	getTypeOutputInfo(typid, &output, &varlena);
+	text = OidOutputFunctionCall(output, value);
+	return text[0] != '\0' ? lappend(keys, text) : keys;
+}
+
+/*
+ * Evaluates the key expression: the distinct, non-NULL key values, in a
+ * stable order.  A NULL key matches nothing, so it sends nothing; a key
+ * given twice must not return its rows twice.
+ */
+List *
+sf_key_values(ExprState *key_state, SfKeyKind kind, ExprContext *econtext)
+{
+	Oid			typid = exprType((Node *) key_state->expr);
+	List	   *keys = NIL;
+	bool		isnull;
+	Datum		value = ExecEvalExpr(key_state, econtext, &isnull);
+	char	  **sorted;
+	List	   *distinct = NIL;
+	int			n;
+
+	if (isnull)
+		return NIL;
+	if (kind == SF_KEY_SCALAR)
+		return append_key(NIL, value, typid);
+
+	{
+		ArrayType  *array = DatumGetArrayTypeP(value);
+		Oid			elemtype = ARR_ELEMTYPE(array);
+		int16		typlen;
+		bool		typbyval;
+		char		typalign;
+		Datum	   *elems;
+		bool	   *nulls;
+		int			nelems;
+
+		get_typlenbyvalalign(elemtype, &typlen, &typbyval, &typalign);
+		deconstruct_array(array, elemtype, typlen, typbyval, typalign,
+						  &elems, &nulls, &nelems);
+		for (int i = 0; i < nelems; i++)
+		{
+			if (!nulls[i])
+				keys = append_key(keys, elems[i], elemtype);
+		}
+	}
+
+	n = list_length(keys);
+	if (n <= 1)
+		return keys;
+	sorted = palloc(n * sizeof(char *));
+	for (int i = 0; i < n; i++)
+		sorted[i] = list_nth(keys, i);
+	qsort(sorted, n, sizeof(char *), compare_keys);
+	for (int i = 0; i < n; i++)
+	{
+		if (i == 0 || strcmp(sorted[i], sorted[i - 1]) != 0)
+			distinct = lappend(distinct, sorted[i]);
+	}
+	return distinct;
+}

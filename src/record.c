@@ -1,0 +1,1051 @@
+/*-------------------------------------------------------------------------
+ *
+ * record.c
+ *		  JSON responses to records, and records to tuples.
+ *
+ * A response body of thousands of records is never parsed as one tree.  A
+ * structural scan, which only tracks strings and brackets, finds the
+ * top-level members the scan engine needs (error code, paging state, the
+ * records container) and the byte range of every record; each record is then
+ * parsed on its own with json-c when its row is wanted, converted, and freed.
+ * So the memory of a scan is the raw bytes of its chunks plus one record.
+ *
+ * Values become column values through the column type's input function, with
+ * a few rules of the contract: absent, null, and "" for a non-text column are
+ * NULL; zone-less timestamps are read in remote_timezone; XML-style lists are
+ * always arrays.  A value that does not convert is an error that names the
+ * column, the value and the record, never a wrong value.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "access/tupdesc.h"
+#include "catalog/pg_type.h"
+#include "mb/pg_wchar.h"
+#include "nodes/pg_list.h"
+#include "utils/fmgroids.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+
+/*
+ * PostgreSQL's SQL function json_object() and json-c's type json_object
+ * share a name; hide the former, which this file does not call.
+ */
+#define json_object pg_sql_json_object
+#include "utils/builtins.h"
+#undef json_object
+
+#include <json-c/json.h>
+
+#include "subscriber_fdw.h"
+
+/* Nesting the structural scan and json-c accept in a response. */
+#define MAX_JSON_DEPTH		64
+
+/* Bytes of a value shown in an error context. */
+#define VALUE_EXCERPT_BYTES	40
+
+/* ----------------------------------------------------------------
+ * Structural scanning
+ * ----------------------------------------------------------------
+ */
+
+static inline const char *
+skip_ws(const char *p, const char *end)
+{
+	while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+		p++;
+	return p;
+}
+
+/* Skips a string starting at its opening quote; NULL if unterminated. */
+static const char *
+skip_string(const char *p, const char *end)
+{
+	for (p++; p < end; p++)
+	{
+		if (*p == '\\')
+			p++;
+		else if (*p == '"')
+			return p + 1;
+	}
+	return NULL;
+}
+
+/*
+ * Finds the end of the JSON value starting at p, matching brackets and
+ * strings.  It does not validate scalars: the values that are used are
+ * parsed by json-c afterwards, which does.
+ */
+static const char *
+skip_value(const char *p, const char *end, const char **problem)
+{
+	char		stack[MAX_JSON_DEPTH];
+	int			depth = 0;
+
+	p = skip_ws(p, end);
+	for (;;)
+	{
+		if (p >= end)
+		{
+			*problem = "the body ends inside a value";
+			return NULL;
+		}
+		switch (*p)
+		{
+			case '"':
+				p = skip_string(p, end);
+				if (p == NULL)
+				{
+					*problem = "a string is not terminated";
+					return NULL;
+				}
+				break;
+			case '{':
+			case '[':
+				if (depth == MAX_JSON_DEPTH)
+				{
+					*problem = "values are nested too deeply";
+					return NULL;
+				}
+				stack[depth++] = *p++;
+				break;
+			case '}':
+			case ']':
+				if (depth == 0 || stack[depth - 1] != (*p == '}' ? '{' : '['))
+				{
+					*problem = "brackets do not match";
+					return NULL;
+				}
+				depth--;
+				p++;
+				break;
+			default:
+				if (depth == 0)
+				{
+					const char *start = p;
+
+					while (p < end && strchr(",:]} \t\r\n", *p) == NULL)
+						p++;
+					if (p == start)
+					{
+						*problem = "a value was expected";
+						return NULL;
+					}
+					return p;
+				}
+				p++;
+				break;
+		}
+		if (depth == 0)
+			return p;
+	}
+}
+
+/* Walks the members of one object without parsing their values. */
+typedef struct ObjectWalker
+{
+	const char *pos;
+	const char *end;
+	bool		started;
+} ObjectWalker;
+
+static bool
+object_walker_init(ObjectWalker *walker, SfSpan object)
+{
+	const char *p = skip_ws(object.start, object.start + object.len);
+
+	if (p >= object.start + object.len || *p != '{')
+		return false;
+	walker->pos = p + 1;
+	walker->end = object.start + object.len;
+	walker->started = false;
+	return true;
+}
+
+/* Returns the next member; false at the end or, with *problem set, on error. */
+static bool
+object_walker_next(ObjectWalker *walker, SfSpan *key, SfSpan *value,
+				   const char **problem)
+{
+	const char *p = skip_ws(walker->pos, walker->end);
+	const char *key_end;
+
+	*problem = NULL;
+	if (p < walker->end && *p == '}')
+	{
+		walker->pos = p + 1;
+		return false;
+	}
+	if (walker->started)
+	{
+		if (p >= walker->end || *p != ',')
+		{
+			*problem = "a comma or a closing brace was expected between members";
+			walker->pos = p;
+			return false;
+		}
+		p = skip_ws(p + 1, walker->end);
+	}
+	if (p >= walker->end || *p != '"')
+	{
+		*problem = "a member name was expected";
+		walker->pos = p;
+		return false;
+	}
+	key_end = skip_string(p, walker->end);
+	if (key_end == NULL)
+	{
+		*problem = "a member name is not terminated";
+		walker->pos = p;
+		return false;
+	}
+	key->start = p + 1;
+	key->len = key_end - p - 2;
+	p = skip_ws(key_end, walker->end);
+	if (p >= walker->end || *p != ':')
+	{
+		*problem = "a colon was expected after a member name";
+		walker->pos = p;
+		return false;
+	}
+	p = skip_ws(p + 1, walker->end);
+	value->start = p;
+	p = skip_value(p, walker->end, problem);
+	if (p == NULL)
+	{
+		walker->pos = value->start;
+		return false;
+	}
+	value->len = p - value->start;
+	walker->pos = p;
+	walker->started = true;
+	return true;
+}
+
+static bool
+span_equals(SfSpan span, const char *text, size_t len)
+{
+	return span.len == len && memcmp(span.start, text, len) == 0;
+}
+
+/*
+ * Finds the value at a dotted path below an object.  Returns false when a
+ * member is missing or a step is not an object.
+ */
+static bool
+find_path(SfSpan object, const char *path, SfSpan *value, const char **problem)
+{
+	SfSpan		current = object;
+
+	*problem = NULL;
+	while (*path)
+	{
+		size_t		seglen = strcspn(path, ".");
+		ObjectWalker walker;
+		SfSpan		key,
+					member;
+		bool		found = false;
+
+		if (!object_walker_init(&walker, current))
+			return false;
+		while (object_walker_next(&walker, &key, &member, problem))
+		{
+			if (span_equals(key, path, seglen))
+			{
+				if (found)
+				{
+					*problem = "a member appears twice";
+					return false;
+				}
+				found = true;
+				*value = member;
+			}
+		}
+		if (*problem != NULL || !found)
+			return false;
+		current = *value;
+		path += seglen;
+		if (*path == '.')
+			path++;
+	}
+	return true;
+}
+
+/* ----------------------------------------------------------------
+ * Envelopes
+ * ----------------------------------------------------------------
+ */
+
+/* Parses one small value with json-c; the caller puts the result. */
+static struct json_object *
+parse_small_value(SfSpan span)
+{
+	struct json_tokener *tok = json_tokener_new_ex(MAX_JSON_DEPTH);
+	struct json_object *obj;
+
+	if (tok == NULL)
+		return NULL;
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+	obj = json_tokener_parse_ex(tok, span.start, (int) span.len);
+	if (json_tokener_get_error(tok) != json_tokener_success ||
+		(size_t) json_tokener_get_parse_end(tok) != span.len)
+	{
+		json_object_put(obj);
+		obj = NULL;
+	}
+	json_tokener_free(tok);
+	return obj;
+}
+
+/* Converts a UTF-8 string from the API into the database encoding. */
+static char *
+to_server_encoding(const char *text, size_t len)
+{
+	int			encoding = GetDatabaseEncoding();
+
+	if (encoding == PG_UTF8 || encoding == PG_SQL_ASCII)
+		return pnstrdup(text, len);
+	return pg_any_to_server(pnstrdup(text, len), (int) len, PG_UTF8);
+}
+
+/* A string member, or NULL when absent, null, empty or not a string. */
+static char *
+span_to_string(SfSpan span)
+{
+	struct json_object *obj = parse_small_value(span);
+	char	   *result = NULL;
+
+	if (obj != NULL && json_object_is_type(obj, json_type_string) &&
+		json_object_get_string_len(obj) > 0)
+	{
+		const char *s = json_object_get_string(obj);
+		size_t		len = (size_t) json_object_get_string_len(obj);
+
+		if (memchr(s, '\0', len) == NULL)
+			result = to_server_encoding(s, len);
+	}
+	json_object_put(obj);
+	return result;
+}
+
+/* A non-negative count sent as a number or as a string of digits. */
+static bool
+span_to_count(SfSpan span, int64 *count)
+{
+	const char *p = span.start;
+	const char *end = span.start + span.len;
+	int64		value = 0;
+
+	if (p < end && *p == '"')
+	{
+		p++;
+		end--;
+	}
+	if (p >= end)
+		return false;
+	for (; p < end; p++)
+	{
+		if (*p < '0' || *p > '9' || value > (PG_INT64_MAX - 9) / 10)
+			return false;
+		value = value * 10 + (*p - '0');
+	}
+	*count = value;
+	return true;
+}
+
+static bool
+span_is_empty_value(SfSpan span)
+{
+	return span_equals(span, "null", 4) || span_equals(span, "\"\"", 2);
+}
+
+static void
+raise_body_error(const char *request_label, const char *data, size_t len,
+				 const char *where, const char *problem, bool invalid_json)
+{
+	ereport(ERROR,
+			(errcode(invalid_json ? ERRCODE_INVALID_JSON_TEXT : ERRCODE_FDW_INVALID_DATA_TYPE),
+			 invalid_json ?
+			 errmsg("invalid JSON in the response to %s", request_label) :
+			 errmsg("unexpected JSON in the response to %s", request_label),
+			 errdetail("%s%s%s (the body has %zu bytes).",
+					   where ? where : "", where ? ": " : "", problem, len),
+			 (len > 0 && data[0] == '<') ?
+			 errhint("The server answered with HTML; check base_url.") : 0));
+}
+
+/*
+ * Reads the top-level members that the scan engine needs.  A body that is
+ * not one JSON object, has trailing bytes, or holds a member of the wrong
+ * kind is an error naming the request.
+ */
+void
+sf_envelope_parse(const SfResource *resource, const char *data, size_t len,
+				  SfEnvelope *envelope, const char *request_label)
+{
+	SfSpan		body = {data, len};
+	ObjectWalker walker;
+	SfSpan		key,
+				value;
+	const char *problem = NULL;
+	const char *end;
+	bool		list_is_empty = false;
+
+	memset(envelope, 0, sizeof(SfEnvelope));
+	envelope->total_records = -1;
+	envelope->total_pages = -1;
+
+	if (!object_walker_init(&walker, body))
+		raise_body_error(request_label, data, len, NULL,
+						 len == 0 ? "the body is empty" : "the body is not a JSON object",
+						 true);
+	while (object_walker_next(&walker, &key, &value, &problem))
+	{
+		if (span_equals(key, "errorCode", 9))
+			envelope->error_code = span_to_string(value);
+		else if (span_equals(key, "errorMessage", 12) ||
+				 (span_equals(key, "message", 7) && envelope->error_message == NULL))
+			envelope->error_message = span_to_string(value);
+		else if (span_equals(key, resource->records_path, strlen(resource->records_path)))
+		{
+			if (envelope->has_records)
+				raise_body_error(request_label, data, len, resource->records_path,
+								 "the member appears twice", false);
+			envelope->has_records = true;
+			envelope->records = value;
+		}
+		else if (resource->records_as_list && span_equals(key, "length", 6))
+		{
+			int64		count;
+
+			list_is_empty = span_to_count(value, &count) && count == 0;
+		}
+	}
+	if (problem != NULL)
+		raise_body_error(request_label, data, len,
+						 psprintf("at byte %ld", (long) (walker.pos - data)),
+						 problem, true);
+	end = skip_ws(walker.pos, data + len);
+	if (end != data + len)
+		raise_body_error(request_label, data, len,
+						 psprintf("at byte %ld", (long) (end - data)),
+						 "unexpected bytes follow the JSON object", true);
+
+	if (envelope->error_code != NULL)
+		return;					/* the caller reports it; nothing else matters */
+
+	if (envelope->has_records &&
+		(span_is_empty_value(envelope->records) || list_is_empty))
+		envelope->has_records = false;
+
+	if (resource->total_records_path != NULL &&
+		find_path(body, resource->total_records_path, &value, &problem) &&
+		!span_to_count(value, &envelope->total_records))
+		raise_body_error(request_label, data, len, resource->total_records_path,
+						 "not a count of records", false);
+	if (resource->total_pages_path != NULL &&
+		find_path(body, resource->total_pages_path, &value, &problem) &&
+		!span_to_count(value, &envelope->total_pages))
+		raise_body_error(request_label, data, len, resource->total_pages_path,
+						 "not a count of pages", false);
+	if (resource->cursor_path != NULL &&
+		find_path(body, resource->cursor_path, &value, &problem))
+		envelope->cursor = span_to_string(value);
+}
+
+/*
+ * Reads errorCode and a message from an error response, whatever its shape;
+ * a body that is not a JSON object leaves both NULL.
+ */
+void
+sf_envelope_parse_error_body(const char *data, size_t len, SfEnvelope *envelope)
+{
+	SfSpan		body = {data, len};
+	ObjectWalker walker;
+	SfSpan		key,
+				value;
+	const char *problem;
+
+	memset(envelope, 0, sizeof(SfEnvelope));
+	if (!object_walker_init(&walker, body))
+		return;
+	while (object_walker_next(&walker, &key, &value, &problem))
+	{
+		if (span_equals(key, "errorCode", 9))
+			envelope->error_code = span_to_string(value);
+		else if (span_equals(key, "errorMessage", 12) ||
+				 (span_equals(key, "message", 7) && envelope->error_message == NULL))
+			envelope->error_message = span_to_string(value);
+	}
+}
+
+/* ----------------------------------------------------------------
+ * Record iteration
+ * ----------------------------------------------------------------
+ */
+
+void
+sf_record_iterator_init(SfRecordIterator *iter, SfSpan container,
+						bool allow_single, const char *request_label)
+{
+	const char *end = container.start + container.len;
+	const char *p = skip_ws(container.start, end);
+
+	memset(iter, 0, sizeof(SfRecordIterator));
+	iter->end = end;
+	if (p < end && *p == '[')
+		iter->pos = p + 1;
+	else if (p < end && *p == '{' && allow_single)
+	{
+		iter->pos = p;
+		iter->single = true;
+	}
+	else
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
+				 errmsg("unexpected JSON in the response to %s", request_label),
+				 errdetail("The records are not a JSON array.")));
+}
+
+/* Returns the byte range of the next record, or false after the last. */
+bool
+sf_record_iterator_next(SfRecordIterator *iter, SfSpan *record,
+						const char *request_label)
+{
+	const char *p;
+	const char *value_end;
+	const char *problem = NULL;
+
+	if (iter->exhausted)
+		return false;
+	if (iter->single)
+	{
+		record->start = iter->pos;
+		record->len = iter->end - iter->pos;
+		iter->exhausted = true;
+		return true;
+	}
+	p = skip_ws(iter->pos, iter->end);
+	if (p < iter->end && *p == ']')
+	{
+		iter->exhausted = true;
+		return false;
+	}
+	if (iter->started)
+	{
+		if (p >= iter->end || *p != ',')
+			problem = "a comma was expected between records";
+		else
+			p = skip_ws(p + 1, iter->end);
+	}
+	if (problem == NULL)
+	{
+		value_end = skip_value(p, iter->end, &problem);
+		if (value_end != NULL)
+		{
+			record->start = p;
+			record->len = value_end - p;
+			iter->pos = value_end;
+			iter->started = true;
+			return true;
+		}
+	}
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_JSON_TEXT),
+			 errmsg("invalid JSON in the response to %s", request_label),
+			 errdetail("In the list of records: %s.", problem)));
+	return false;				/* keep compiler quiet */
+}
+
+/* ----------------------------------------------------------------
+ * Records to tuples
+ * ----------------------------------------------------------------
+ */
+
+/* Frees what json-c holds for the converter when its memory goes away. */
+static void
+converter_cleanup(void *arg)
+{
+	SfRecordConverter *converter = (SfRecordConverter *) arg;
+
+	json_object_put(converter->record);
+	converter->record = NULL;
+	if (converter->tokener != NULL)
+		json_tokener_free(converter->tokener);
+	converter->tokener = NULL;
+}
+
+void
+sf_converter_release(SfRecordConverter *converter)
+{
+	converter_cleanup(converter);
+}
+
+static char **
+split_path(const char *path)
+{
+	char	  **segments;
+	char	   *copy;
+	int			count = 1;
+	int			i = 0;
+
+	if (path == NULL)
+		return NULL;
+	for (const char *p = path; *p; p++)
+		count += (*p == '.');
+	segments = palloc((count + 1) * sizeof(char *));
+	copy = pstrdup(path);
+	for (char *tok = strtok(copy, "."); tok != NULL; tok = strtok(NULL, "."))
+		segments[i++] = tok;
+	segments[i] = NULL;
+	return segments;
+}
+
+/*
+ * Plans the conversion of the columns the query reads.  Every column of
+ * the table was checked at planning time; here only used ones are set up,
+ * so unused ones cost nothing per row.
+ */
+SfRecordConverter *
+sf_converter_create(const SfResource *resource, Relation rel,
+					List *retrieved_attrs, const SfOptions *options)
+{
+	SfRecordConverter *converter = palloc0(sizeof(SfRecordConverter));
+	MemoryContextCallback *callback = palloc(sizeof(MemoryContextCallback));
+	TupleDesc	tupdesc = RelationGetDescr(rel);
+	ListCell   *lc;
+	int			n = 0;
+
+	converter->resource = resource;
+	converter->columns = palloc0(Max(1, list_length(retrieved_attrs)) * sizeof(SfColumnPlan));
+	converter->remote_timezone = CStringGetTextDatum(options->remote_timezone);
+	fmgr_info(F_TIMESTAMP_IN, &converter->timestamp_in);
+	fmgr_info(F_TIMEZONE_TEXT_TIMESTAMP, &converter->timestamp_zone);
+
+	foreach(lc, retrieved_attrs)
+	{
+		AttrNumber	attnum = lfirst_int(lc);
+		Form_pg_attribute attr = TupleDescAttr(tupdesc, attnum - 1);
+		SfColumnPlan *column = &converter->columns[n++];
+		char	   *json_path = sf_get_column_json_path(RelationGetRelid(rel), attnum);
+		const SfColumnDef *def = sf_resource_column(resource, NameStr(attr->attname));
+		Oid			input_func;
+
+		column->attnum = attnum;
+		column->name = pstrdup(NameStr(attr->attname));
+		if (json_path != NULL)
+		{
+			column->source = SF_SOURCE_FIELD;
+			column->path = split_path(json_path);
+		}
+		else
+		{
+			Assert(def != NULL);	/* checked at planning time */
+			column->source = def->source;
+			column->path = split_path(def->path);
+			column->fallback_path = split_path(def->fallback_path);
+		}
+		column->typid = attr->atttypid;
+		column->typmod = attr->atttypmod;
+		getTypeInputInfo(column->typid, &input_func, &column->ioparam);
+		fmgr_info(input_func, &column->input);
+		column->is_text = column->typid == TEXTOID;
+		column->is_json = column->typid == JSONBOID || column->typid == JSONOID;
+		column->is_timestamptz = column->typid == TIMESTAMPTZOID;
+		if (column->source == SF_SOURCE_ACTIVE_PAIR ||
+			column->source == SF_SOURCE_ACTIVE_PROFILE)
+			converter->needs_active_pair = true;
+	}
+	converter->ncolumns = n;
+
+	converter->tokener = json_tokener_new_ex(MAX_JSON_DEPTH);
+	if (converter->tokener == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("out of memory for the JSON parser")));
+	json_tokener_set_flags(converter->tokener,
+						   JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+	callback->func = converter_cleanup;
+	callback->arg = converter;
+	MemoryContextRegisterResetCallback(CurrentMemoryContext, callback);
+	return converter;
+}
+
+/* Looks a path up; false when a member on the way is absent. */
+static bool
+lookup_path(struct json_object *obj, char **path, struct json_object **value)
+{
+	for (; *path != NULL; path++)
+	{
+		if (obj == NULL || !json_object_is_type(obj, json_type_object) ||
+			!json_object_object_get_ex(obj, *path, &obj))
+			return false;
+	}
+	*value = obj;
+	return true;
+}
+
+static bool
+is_true(struct json_object *obj)
+{
+	if (json_object_is_type(obj, json_type_boolean))
+		return json_object_get_boolean(obj);
+	if (json_object_is_type(obj, json_type_string))
+		return pg_strcasecmp(json_object_get_string(obj), "true") == 0;
+	return false;
+}
+
+/* The elements of a list that may arrive as an array or a bare object. */
+static int
+list_length_of(struct json_object *list)
+{
+	if (list == NULL)
+		return 0;
+	if (json_object_is_type(list, json_type_array))
+		return (int) json_object_array_length(list);
+	return json_object_is_type(list, json_type_object) ? 1 : 0;
+}
+
+static struct json_object *
+list_element(struct json_object *list, int index)
+{
+	if (json_object_is_type(list, json_type_array))
+		return json_object_array_get_idx(list, index);
+	return list;
+}
+
+/*
+ * Finds the IMSI/MSISDN pair marked isLastActive and, where pairs live in
+ * profiles, the first profile that holds one.
+ */
+static void
+find_active_pair(const SfResource *resource, struct json_object *record,
+				 struct json_object **pair, struct json_object **profile)
+{
+	struct json_object *profiles = NULL;
+	int			nprofiles = 1;
+
+	*pair = NULL;
+	*profile = NULL;
+	if (resource->pair_list_path == NULL)
+		return;
+	if (resource->profile_list_path != NULL)
+	{
+		if (!json_object_object_get_ex(record, resource->profile_list_path, &profiles))
+			return;
+		nprofiles = list_length_of(profiles);
+	}
+	for (int i = 0; i < nprofiles; i++)
+	{
+		struct json_object *holder = profiles ? list_element(profiles, i) : record;
+		struct json_object *pairs = NULL;
+
+		if (!json_object_is_type(holder, json_type_object) ||
+			!json_object_object_get_ex(holder, resource->pair_list_path, &pairs))
+			continue;
+		for (int j = 0; j < list_length_of(pairs); j++)
+		{
+			struct json_object *candidate = list_element(pairs, j);
+			struct json_object *flag;
+
+			if (json_object_is_type(candidate, json_type_object) &&
+				json_object_object_get_ex(candidate, "isLastActive", &flag) &&
+				is_true(flag))
+			{
+				*pair = candidate;
+				*profile = profiles ? holder : NULL;
+				return;
+			}
+		}
+	}
+}
+
+/*
+ * An XML-style list as an array: a missing list, or one whose "length" is
+ * "0", is empty; a bare object is a list of one.  Returns the JSON text.
+ */
+static char *
+normalized_list_text(struct json_object *record, char **path)
+{
+	struct json_object *parent = record;
+	struct json_object *list = NULL;
+	struct json_object *length;
+	int			depth = 0;
+	char	   *last;
+
+	while (path[depth + 1] != NULL)
+		depth++;
+	last = path[depth];
+	for (int i = 0; i < depth; i++)
+	{
+		if (!json_object_is_type(parent, json_type_object) ||
+			!json_object_object_get_ex(parent, path[i], &parent))
+			return pstrdup("[]");
+	}
+	if (!json_object_is_type(parent, json_type_object))
+		return pstrdup("[]");
+	if (json_object_object_get_ex(parent, "length", &length) &&
+		strcmp(json_object_get_string(length), "0") == 0)
+		return pstrdup("[]");
+	if (!json_object_object_get_ex(parent, last, &list) || list == NULL ||
+		(json_object_is_type(list, json_type_string) &&
+		 json_object_get_string_len(list) == 0))
+		return pstrdup("[]");
+	if (json_object_is_type(list, json_type_array))
+		return pstrdup(json_object_to_json_string_ext(list, JSON_C_TO_STRING_PLAIN |
+													  JSON_C_TO_STRING_NOSLASHESCAPE));
+	return psprintf("[%s]", json_object_to_json_string_ext(list, JSON_C_TO_STRING_PLAIN |
+														   JSON_C_TO_STRING_NOSLASHESCAPE));
+}
+
+/* Tells whether a timestamp string carries no zone or offset. */
+static bool
+timestamp_is_zoneless(const char *s)
+{
+	const char *p = s;
+
+	for (int i = 0; i < 10; i++, p++)
+	{
+		if (i == 4 || i == 7 ? *p != '-' : !isdigit((unsigned char) *p))
+			return false;
+	}
+	if (*p == '\0')
+		return true;
+	if (*p != ' ' && *p != 'T')
+		return false;
+	for (p++; *p; p++)
+	{
+		if (!isdigit((unsigned char) *p) && *p != ':' && *p != '.')
+			return false;
+	}
+	return true;
+}
+
+static Datum
+input_value(SfRecordConverter *converter, SfColumnPlan *column, char *text)
+{
+	converter->current_value = text;
+	if (column->is_timestamptz && timestamp_is_zoneless(text))
+	{
+		Datum		local = FunctionCall3(&converter->timestamp_in, CStringGetDatum(text),
+										  ObjectIdGetDatum(InvalidOid),
+										  Int32GetDatum(column->typmod));
+
+		return FunctionCall2(&converter->timestamp_zone, converter->remote_timezone, local);
+	}
+	return InputFunctionCall(&column->input, text, column->ioparam, column->typmod);
+}
+
+/*
+ * Converts one JSON value to the column's type.  Sets *isnull for absent,
+ * null, and empty strings of non-text columns.
+ */
+static Datum
+convert_value(SfRecordConverter *converter, SfColumnPlan *column,
+			  struct json_object *value, bool *isnull)
+{
+	enum json_type type = json_object_get_type(value);
+
+	*isnull = false;
+	switch (type)
+	{
+		case json_type_null:
+			*isnull = true;
+			return (Datum) 0;
+		case json_type_string:
+			{
+				const char *s = json_object_get_string(value);
+				size_t		len = (size_t) json_object_get_string_len(value);
+				char	   *text;
+
+				if (memchr(s, '\0', len) != NULL)
+				{
+					converter->current_value = NULL;
+					ereport(ERROR,
+							(errcode(ERRCODE_UNTRANSLATABLE_CHARACTER),
+							 errmsg("a string holds the character \\u0000, which PostgreSQL does not accept")));
+				}
+				if (len == 0 && !column->is_text)
+				{
+					*isnull = true;
+					return (Datum) 0;
+				}
+				text = to_server_encoding(s, len);
+				if (column->is_text)
+					return PointerGetDatum(cstring_to_text(text));
+				if (column->is_json)
+					return input_value(converter, column,
+									   (char *) json_object_to_json_string_ext(value,
+																			   JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+				return input_value(converter, column, text);
+			}
+		case json_type_int:
+			{
+				int64		signed_value = json_object_get_int64(value);
+				uint64		unsigned_value = json_object_get_uint64(value);
+
+				/* json-c clamps what overflows 64 bits: refuse, never guess */
+				if (signed_value == PG_INT64_MIN || unsigned_value == PG_UINT64_MAX)
+				{
+					converter->current_value = json_object_get_string(value);
+					ereport(ERROR,
+							(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+							 errmsg("integer out of range for column \"%s\"", column->name),
+							 errdetail("Integers beyond 64 bits are not accepted.")));
+				}
+			}
+			/* FALLTHROUGH */
+		case json_type_double:
+		case json_type_boolean:
+			{
+				char	   *text = pstrdup(json_object_get_string(value));
+
+				if (column->is_text)
+					return PointerGetDatum(cstring_to_text(text));
+				return input_value(converter, column, text);
+			}
+		case json_type_object:
+		case json_type_array:
+			{
+				char	   *text = pstrdup(json_object_to_json_string_ext(value,
+																		  JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+
+				if (column->is_text)
+					return PointerGetDatum(cstring_to_text(to_server_encoding(text, strlen(text))));
+				if (column->is_json)
+					return input_value(converter, column, to_server_encoding(text, strlen(text)));
+				converter->current_value = text;
+				ereport(ERROR,
+						(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
+						 errmsg("cannot convert a JSON %s to type %s for column \"%s\"",
+								type == json_type_object ? "object" : "array",
+								format_type_be(column->typid), column->name)));
+			}
+	}
+	*isnull = true;
+	return (Datum) 0;
+}
+
+/* Says which column, value and record an error is about. */
+static void
+converter_error_context(void *arg)
+{
+	SfRecordConverter *converter = (SfRecordConverter *) arg;
+
+	if (converter->current_column == NULL)
+		errcontext("record %lld of the response to %s",
+				   (long long) converter->record_number, converter->request_label);
+	else if (converter->current_value == NULL)
+		errcontext("column \"%s\" of record %lld of the response to %s",
+				   converter->current_column->name,
+				   (long long) converter->record_number, converter->request_label);
+	else
+	{
+		const char *value = converter->current_value;
+		int			len = strlen(value);
+		int			cut = len > VALUE_EXCERPT_BYTES ?
+			pg_mbcliplen(value, len, VALUE_EXCERPT_BYTES) : len;
+
+		errcontext("column \"%s\", value \"%.*s%s\", of record %lld of the response to %s",
+				   converter->current_column->name, cut, value,
+				   cut < len ? "..." : "",
+				   (long long) converter->record_number, converter->request_label);
+	}
+}
+
+/*
+ * Parses one record and stores the columns the query reads in the slot.
+ * Allocates in the current memory context, which the caller resets per row.
+ */
+void
+sf_record_to_slot(SfRecordConverter *converter, SfSpan record,
+				  const char *key, TupleTableSlot *slot)
+{
+	ErrorContextCallback errcallback;
+	struct json_object *pair = NULL;
+	struct json_object *profile = NULL;
+	enum json_tokener_error jerr;
+
+	ExecClearTuple(slot);
+	memset(slot->tts_isnull, true, slot->tts_tupleDescriptor->natts * sizeof(bool));
+
+	converter->current_column = NULL;
+	converter->current_value = NULL;
+	errcallback.callback = converter_error_context;
+	errcallback.arg = converter;
+	errcallback.previous = error_context_stack;
+	error_context_stack = &errcallback;
+
+	json_tokener_reset(converter->tokener);
+	converter->record = json_tokener_parse_ex(converter->tokener, record.start,
+											  (int) record.len);
+	jerr = json_tokener_get_error(converter->tokener);
+	if (jerr != json_tokener_success ||
+		(size_t) json_tokener_get_parse_end(converter->tokener) != record.len)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_JSON_TEXT),
+				 errmsg("invalid JSON in a record"),
+				 errdetail("%s at byte %ld of the record.",
+						   jerr == json_tokener_success ? "unexpected bytes after the record" :
+						   jerr == json_tokener_continue ? "the record is incomplete" :
+						   json_tokener_error_desc(jerr),
+						   (long) json_tokener_get_parse_end(converter->tokener))));
+	if (!json_object_is_type(converter->record, json_type_object))
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
+				 errmsg("a record is not a JSON object")));
+
+	if (converter->needs_active_pair)
+		find_active_pair(converter->resource, converter->record, &pair, &profile);
+
+	for (int i = 0; i < converter->ncolumns; i++)
+	{
+		SfColumnPlan *column = &converter->columns[i];
+		int			index = column->attnum - 1;
+		struct json_object *value = NULL;
+		bool		found = false;
+
+		converter->current_column = column;
+		converter->current_value = NULL;
+		switch (column->source)
+		{
+			case SF_SOURCE_KEY:
+				converter->current_value = key;
+				slot->tts_values[index] = column->is_text ?
+					PointerGetDatum(cstring_to_text(key)) :
+					InputFunctionCall(&column->input, (char *) key,
+									  column->ioparam, column->typmod);
+				slot->tts_isnull[index] = false;
+				continue;
+			case SF_SOURCE_LIST:
+				slot->tts_values[index] =
+					input_value(converter, column,
+								normalized_list_text(converter->record, column->path));
+				slot->tts_isnull[index] = false;
+				continue;
+			case SF_SOURCE_FIELD:
+				found = lookup_path(converter->record, column->path, &value);
+				if (!found && column->fallback_path != NULL)
+					found = lookup_path(converter->record, column->fallback_path, &value);
+				break;
+			case SF_SOURCE_ACTIVE_PAIR:
+				found = lookup_path(pair, column->path, &value);
+				break;
+			case SF_SOURCE_ACTIVE_PROFILE:
+				found = lookup_path(profile, column->path, &value);
+				break;
+		}
+		if (found && value != NULL)
+			slot->tts_values[index] = convert_value(converter, column, value,
+													&slot->tts_isnull[index]);
+	}
+
+	error_context_stack = errcallback.previous;
+	json_object_put(converter->record);
+	converter->record = NULL;
+	ExecStoreVirtualTuple(slot);
+}

@@ -1,0 +1,688 @@
+/*-------------------------------------------------------------------------
+ *
+ * scan.c
+ *		  The scan engine: one request sequence per key, for every resource.
+ *
+ * A scan reads the records of one or more keys.  Each key is a stream of
+ * requests that follows its resource's paging protocol (a single response,
+ * numbered pages, or point-in-time chunks); up to max_concurrency streams run
+ * at once.  A response becomes a chunk: its raw body and the byte ranges of
+ * its records.  Rows are returned from the current chunk while the stream's
+ * next request is already under way, and the transfers are moved forward
+ * every few rows, so the network's latency hides behind row processing.  A
+ * stream holds at most one chunk waiting to be read, which bounds a scan's
+ * memory by a few chunks whatever the number of rows.
+ *
+ * Transient failures are retried with exponential backoff and jitter; a
+ * chunk is used only once it arrived whole, so a retry can neither duplicate
+ * nor skip a row.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "common/pg_prng.h"
+#include "lib/stringinfo.h"
+#include "nodes/pg_list.h"
+#include "utils/json.h"
+#include "utils/memutils.h"
+
+#include "subscriber_fdw.h"
+
+/* Rows returned between two nudges of the transfers in flight. */
+#define ROWS_PER_POLL			32
+
+/* Backoff of retries: the first wait, the longest, and Retry-After's cap. */
+#define BACKOFF_BASE_MS			200
+#define BACKOFF_MAX_MS			10000
+#define RETRY_AFTER_MAX_MS		30000
+
+typedef struct SfStream
+{
+	char	   *key;
+	char	   *path;			/* endpoint path with the key filled in */
+	int64		received;		/* records received for this key */
+	int64		expected_total; /* from the first response, -1 before */
+	int64		total_pages;	/* pages: from the first response */
+	int64		next_page;		/* pages: 1-based */
+	char	   *cursor;			/* point in time: the latest pitId */
+	int			attempt;		/* retries of the request in flight */
+	bool		opened;
+	bool		finished;
+	bool		deferred;		/* next request waits for a chunk to be read */
+	int			waiting_chunks; /* chunks in the ready queue */
+} SfStream;
+
+typedef struct SfChunk
+{
+	SfStream   *stream;
+	SfHttpRequest *response;	/* owns the body and this chunk */
+	char	   *label;			/* "METHOD target" for messages */
+	SfSpan	   *records;
+	int			nrecords;
+	int			next;
+	int64		first_record;	/* number of its first record in the stream */
+} SfChunk;
+
+struct SfScan
+{
+	MemoryContext cxt;
+	const SfResource *resource;
+	const SfOptions *options;
+	SfRecordConverter *converter;
+	SfHttpClient *client;
+	int64		limit;			/* records wanted at most, -1 for all */
+	int64		received;		/* records received over all streams */
+	int64		returned;
+	SfStream   *streams;
+	int			nstreams;
+	int			next_to_open;
+	int			open_streams;
+	List	   *ready;			/* chunks received and not yet read */
+	SfChunk    *current;
+	int			rows_since_poll;
+	SfScanStats stats;
+};
+
+SfScan *
+sf_scan_create(MemoryContext parent, const SfResource *resource,
+			   const SfOptions *options, SfRecordConverter *converter,
+			   int64 limit)
+{
+	SfScan	   *scan = MemoryContextAllocZero(parent, sizeof(SfScan));
+
+	scan->cxt = parent;
+	scan->resource = resource;
+	scan->options = options;
+	scan->converter = converter;
+	scan->limit = limit;
+	scan->client = sf_http_client_create(parent, options, resource->sends_tenant);
+	return scan;
+}
+
+/* Records per request: fetch_size, or fewer when a LIMIT needs fewer. */
+static int
+chunk_size(SfScan *scan)
+{
+	if (scan->limit >= 0 && scan->limit < scan->options->fetch_size)
+		return (int) Max(scan->limit, 1);
+	return scan->options->fetch_size;
+}
+
+/* Sets the keys of the next pass; NULL and duplicate keys are already gone. */
+void
+sf_scan_set_keys(SfScan *scan, List *keys)
+{
+	MemoryContext old = MemoryContextSwitchTo(scan->cxt);
+	ListCell   *lc;
+	int			i = 0;
+
+	scan->nstreams = list_length(keys);
+	scan->streams = palloc0(Max(1, scan->nstreams) * sizeof(SfStream));
+	foreach(lc, keys)
+	{
+		SfStream   *stream = &scan->streams[i++];
+		const char *template = scan->resource->path_template;
+		const char *hole = strstr(template, "{key}");
+		char	   *escaped = sf_http_escape_segment(lfirst(lc));
+
+		stream->key = pstrdup(lfirst(lc));
+		stream->path = psprintf("%.*s%s%s", (int) (hole - template), template,
+								escaped, hole + strlen("{key}"));
+		stream->expected_total = -1;
+		stream->total_pages = -1;
+		stream->next_page = 1;
+	}
+	MemoryContextSwitchTo(old);
+}
+
+/* Builds and queues the next request of a stream. */
+static void
+send_next_request(SfScan *scan, SfStream *stream, int delay_ms)
+{
+	const SfResource *resource = scan->resource;
+	char	   *target = stream->path;
+	char	   *body = NULL;
+	SfHttpRequest *request;
+
+	switch (resource->paging)
+	{
+		case SF_PAGING_NONE:
+			break;
+		case SF_PAGING_PAGES:
+			target = psprintf("%s?page=" INT64_FORMAT "&size=%d", stream->path,
+							  stream->next_page, chunk_size(scan));
+			break;
+		case SF_PAGING_PIT:
+			{
+				StringInfoData buf;
+
+				initStringInfo(&buf);
+				appendStringInfoString(&buf, "{\"pitId\":");
+				escape_json(&buf, stream->cursor ? stream->cursor : "");
+				if (stream->cursor == NULL)
+					appendStringInfo(&buf, ",\"pitKeepAlive\":%d",
+									 scan->options->pit_keep_alive);
+				appendStringInfo(&buf, ",\"size\":%d}", chunk_size(scan));
+				body = buf.data;
+				break;
+			}
+	}
+	request = sf_http_request_create(scan->client, resource->method, target,
+									 body, stream);
+	sf_http_submit(request, delay_ms);
+}
+
+static void
+finish_stream(SfScan *scan, SfStream *stream)
+{
+	if (!stream->finished)
+	{
+		stream->finished = true;
+		scan->open_streams--;
+	}
+}
+
+/* Starts streams until max_concurrency of them run. */
+static void
+open_streams(SfScan *scan)
+{
+	while (scan->open_streams < scan->options->max_concurrency &&
+		   scan->next_to_open < scan->nstreams &&
+		   !(scan->limit >= 0 && scan->received >= scan->limit))
+	{
+		SfStream   *stream = &scan->streams[scan->next_to_open++];
+
+		stream->opened = true;
+		scan->open_streams++;
+		send_next_request(scan, stream, 0);
+	}
+}
+
+static char *
+request_label(SfHttpRequest *request)
+{
+	return psprintf("%s %s", sf_http_method_name(request->method), request->target);
+}
+
+/* The wait before retry number "attempt": exponential, jittered. */
+static int
+backoff_ms(int attempt, long retry_after)
+{
+	double		ceiling = Min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * pow(2.0, attempt - 1));
+	double		wait = ceiling * (0.5 + 0.5 * pg_prng_double(&pg_global_prng_state));
+
+	if (retry_after >= 0)
+		wait = Max(wait, Min((double) retry_after * 1000.0, RETRY_AFTER_MAX_MS));
+	return (int) wait;
+}
+
+/* Sends a failed request again if retries are left; false if not. */
+static bool
+retry(SfScan *scan, SfHttpRequest *failed)
+{
+	SfStream   *stream = (SfStream *) failed->owner;
+	SfHttpRequest *again;
+
+	if (stream->attempt >= scan->options->max_retries)
+		return false;
+	stream->attempt++;
+	scan->stats.retries++;
+	again = sf_http_request_create(scan->client, failed->method, failed->target,
+								   failed->body, stream);
+	sf_http_submit(again, backoff_ms(stream->attempt, failed->retry_after));
+	sf_http_request_release(failed);
+	return true;
+}
+
+static bool
+status_is_transient(long status)
+{
+	return status == 429 || status == 502 || status == 503 || status == 504;
+}
+
+/* GLOBAL_1001, "Service unavailable. Please try again", is worth a retry. */
+static bool
+is_overload_code(const SfEnvelope *envelope)
+{
+	return envelope->error_code != NULL &&
+		strcmp(envelope->error_code, "GLOBAL_1001") == 0;
+}
+
+/* At most max bytes of a body, with anything but printable ASCII as '?'. */
+static char *
+printable_excerpt(const char *data, size_t len, size_t max)
+{
+	size_t		n = Min(len, max);
+	char	   *out = palloc(n + 1);
+
+	for (size_t i = 0; i < n; i++)
+		out[i] = (data[i] >= 0x20 && data[i] < 0x7f) ? data[i] : '?';
+	out[n] = '\0';
+	return out;
+}
+
+/* Raises the error for a request that failed below HTTP. */
+static void
+raise_transport_error(SfScan *scan, SfHttpRequest *request)
+{
+	const char *label = request_label(request);
+	int			retries = ((SfStream *) request->owner)->attempt;
+
+	switch (request->transport_error)
+	{
+		case SF_TRANSPORT_CONNECT:
+		case SF_TRANSPORT_TLS:
+			ereport(ERROR,
+					(errcode(ERRCODE_SQLCLIENT_UNABLE_TO_ESTABLISH_SQLCONNECTION),
+					 errmsg("could not connect to the subscriber API"),
+					 errdetail("%s (after %d retries).", request->transport_message, retries),
+					 request->transport_error == SF_TRANSPORT_TLS ?
+					 errhint("Check the server's certificate, or give the CA that signed it in option \"ca_file\".") :
+					 errhint("Check option \"base_url\" of the server and that the API is reachable."),
+					 errcontext("request %s", label)));
+			break;
+		case SF_TRANSPORT_TIMEOUT:
+		case SF_TRANSPORT_BROKEN:
+			ereport(ERROR,
+					(errcode(ERRCODE_CONNECTION_FAILURE),
+					 errmsg("the connection to the subscriber API failed"),
+					 errdetail("%s (after %d retries).", request->transport_message, retries),
+					 request->transport_error == SF_TRANSPORT_TIMEOUT ?
+					 errhint("Raise option \"request_timeout\" if the API is slow but alive.") : 0,
+					 errcontext("request %s", label)));
+			break;
+		case SF_TRANSPORT_TOO_LARGE:
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("a response of the subscriber API exceeded max_response_size (%d bytes)",
+							scan->options->max_response_size),
+					 errhint("Lower option \"fetch_size\" or raise option \"max_response_size\"."),
+					 errcontext("request %s", label)));
+			break;
+		default:
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_ERROR),
+					 errmsg("a request to the subscriber API failed"),
+					 errdetail("%s.", request->transport_message),
+					 errcontext("request %s", label)));
+			break;
+	}
+}
+
+/*
+ * Raises the error for a remote error code or a non-2xx status.  The
+ * SQLSTATEs are listed in the README.
+ */
+static void
+raise_remote_error(SfScan *scan, SfHttpRequest *request, SfEnvelope *envelope)
+{
+	const char *label = request_label(request);
+	const char *code = envelope->error_code;
+	const char *message = envelope->error_message ? envelope->error_message : "";
+	long		status = request->status;
+	int			retries = ((SfStream *) request->owner)->attempt;
+	char	   *detail;
+
+	if (code != NULL)
+		detail = psprintf("The API answered HTTP %ld with %s: %s", status, code, message);
+	else if (envelope->error_message != NULL)
+		detail = psprintf("The API answered HTTP %ld: %s", status, message);
+	else
+		detail = psprintf("The API answered HTTP %ld with a body of %zu bytes%s%s",
+						  status, request->len, request->len > 0 ? ": " : "",
+						  printable_excerpt(request->data, request->len, 200));
+
+	if (code != NULL && strcmp(code, "CUSTOMER_1002") == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("customer \"%s\" does not exist", ((SfStream *) request->owner)->key),
+				 errdetail("%s", detail),
+				 errhint("Check the customer_id in the query or in the option of the table or server."),
+				 errcontext("request %s", label)));
+	if (code != NULL && strcmp(code, "GLOBAL_1018") == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_SNAPSHOT_TOO_OLD),
+				 errmsg("the point in time of the scan expired on the API"),
+				 errdetail("%s", detail),
+				 errhint("Raise option \"pit_keep_alive\" (now %d minutes), or read faster with a larger \"fetch_size\".",
+						 scan->options->pit_keep_alive),
+				 errcontext("request %s", label)));
+	if (is_overload_code(envelope) || status_is_transient(status))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_RESOURCES),
+				 errmsg("the subscriber API is overloaded"),
+				 errdetail("%s (after %d retries).", detail, retries),
+				 errhint("Try again later, or raise option \"max_retries\"."),
+				 errcontext("request %s", label)));
+	if (status == 401)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION),
+				 errmsg("the subscriber API refused the credentials"),
+				 errdetail("%s", detail),
+				 errhint("Check the username and password, or the token, of your user mapping for the server."),
+				 errcontext("request %s", label)));
+	if (status == 403)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("the subscriber API denied access"),
+				 errdetail("%s", detail),
+				 scan->resource->sends_tenant ?
+				 errhint("Check the permissions of the API user and option \"tenant\" of the server.") :
+				 errhint("Check the permissions of the API user."),
+				 errcontext("request %s", label)));
+	if (status >= 300 && status < 400)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_ERROR),
+				 errmsg("the subscriber API answered with a redirect, which is not followed"),
+				 errdetail("%s", detail),
+				 errhint("Point option \"base_url\" at the final location."),
+				 errcontext("request %s", label)));
+	ereport(ERROR,
+			(errcode(ERRCODE_FDW_ERROR),
+			 code != NULL ?
+			 errmsg("the subscriber API reported error %s", code) :
+			 errmsg("the subscriber API answered HTTP %ld", status),
+			 errdetail("%s", detail),
+			 errcontext("request %s", label)));
+}
+
+/* Raises an error about a response that breaks the paging protocol. */
+static void
+raise_protocol_error(SfHttpRequest *request, const char *problem)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
+			 errmsg("unexpected paging in the response to %s", request_label(request)),
+			 errdetail("%s", problem)));
+}
+
+/*
+ * Applies a successful response to its stream's paging state and decides
+ * whether the stream has more to fetch.  Every path ends: a chunk without
+ * records, the total reached, the last page, or an error.
+ */
+static void
+advance_stream(SfScan *scan, SfStream *stream, SfHttpRequest *response,
+			   SfEnvelope *envelope, int nrecords)
+{
+	stream->received += nrecords;
+	scan->received += nrecords;
+
+	if (envelope->total_records >= 0)
+	{
+		if (stream->expected_total < 0)
+			stream->expected_total = envelope->total_records;
+		else if (envelope->total_records != stream->expected_total &&
+				 scan->resource->paging == SF_PAGING_PIT)
+			raise_protocol_error(response,
+								 psprintf("The total changed from " INT64_FORMAT " to " INT64_FORMAT " within one point in time.",
+										  stream->expected_total, envelope->total_records));
+	}
+	if (stream->expected_total >= 0 && stream->received > stream->expected_total &&
+		scan->resource->paging == SF_PAGING_PIT)
+		raise_protocol_error(response,
+							 psprintf("The API sent " INT64_FORMAT " records of a total of " INT64_FORMAT ".",
+									  stream->received, stream->expected_total));
+
+	switch (scan->resource->paging)
+	{
+		case SF_PAGING_NONE:
+			finish_stream(scan, stream);
+			break;
+		case SF_PAGING_PAGES:
+			if (stream->total_pages < 0)
+				stream->total_pages = envelope->total_pages;
+			stream->next_page++;
+			if (nrecords == 0 ||
+				(stream->total_pages >= 0 && stream->next_page > stream->total_pages) ||
+				(stream->total_pages < 0 && nrecords < chunk_size(scan)))
+				finish_stream(scan, stream);
+			break;
+		case SF_PAGING_PIT:
+			if (stream->expected_total < 0)
+				raise_protocol_error(response, "The response has no totalRecordAmount.");
+			if (nrecords == 0 || stream->received >= stream->expected_total)
+				finish_stream(scan, stream);
+			else if (envelope->cursor == NULL)
+				raise_protocol_error(response, "The response has no pitId to continue with.");
+			else
+				stream->cursor = MemoryContextStrdup(scan->cxt, envelope->cursor);
+			break;
+	}
+	if (scan->limit >= 0 && scan->received >= scan->limit)
+		finish_stream(scan, stream);
+}
+
+/* Finds the byte ranges of a response's records. */
+static void
+index_records(SfChunk *chunk, SfEnvelope *envelope, bool allow_single)
+{
+	SfRecordIterator iter;
+	SfSpan		record;
+	int			capacity = 64;
+
+	chunk->nrecords = 0;
+	if (!envelope->has_records)
+		return;
+	chunk->records = palloc(capacity * sizeof(SfSpan));
+	sf_record_iterator_init(&iter, envelope->records, allow_single, chunk->label);
+	while (sf_record_iterator_next(&iter, &record, chunk->label))
+	{
+		if (chunk->nrecords == capacity)
+		{
+			capacity *= 2;
+			chunk->records = repalloc_huge(chunk->records, capacity * sizeof(SfSpan));
+		}
+		chunk->records[chunk->nrecords++] = record;
+	}
+}
+
+/*
+ * Turns a finished request into a chunk, a retry or an error, and sends the
+ * stream's next request as early as the memory bound allows.
+ */
+static void
+handle_response(SfScan *scan, SfHttpRequest *response)
+{
+	SfStream   *stream = (SfStream *) response->owner;
+	SfEnvelope	envelope;
+	SfChunk    *chunk;
+	MemoryContext old;
+
+	scan->stats.requests++;
+	scan->stats.bytes += response->len;
+
+	if (response->transport_error != SF_TRANSPORT_OK)
+	{
+		bool		transient = response->transport_error == SF_TRANSPORT_CONNECT ||
+			response->transport_error == SF_TRANSPORT_TIMEOUT ||
+			response->transport_error == SF_TRANSPORT_BROKEN;
+
+		if (transient && retry(scan, response))
+			return;
+		raise_transport_error(scan, response);
+	}
+
+	if (response->status == 404 && scan->resource->not_found_is_empty)
+	{
+		finish_stream(scan, stream);
+		sf_http_request_release(response);
+		return;
+	}
+
+	if (response->status < 200 || response->status > 299)
+	{
+		sf_envelope_parse_error_body(response->data, response->len, &envelope);
+		if ((status_is_transient(response->status) || is_overload_code(&envelope)) &&
+			retry(scan, response))
+			return;
+		raise_remote_error(scan, response, &envelope);
+	}
+
+	/* the chunk and its index live and die with the response */
+	old = MemoryContextSwitchTo(response->cxt);
+	chunk = palloc0(sizeof(SfChunk));
+	chunk->stream = stream;
+	chunk->response = response;
+	chunk->label = request_label(response);
+	sf_envelope_parse(scan->resource, response->data, response->len, &envelope,
+					  chunk->label);
+	MemoryContextSwitchTo(old);
+	if (envelope.error_code != NULL)
+	{
+		if (is_overload_code(&envelope) && retry(scan, response))
+			return;
+		raise_remote_error(scan, response, &envelope);
+	}
+	old = MemoryContextSwitchTo(response->cxt);
+	index_records(chunk, &envelope, scan->resource->records_as_list);
+	MemoryContextSwitchTo(old);
+
+	stream->attempt = 0;
+	chunk->first_record = stream->received;
+	advance_stream(scan, stream, response, &envelope, chunk->nrecords);
+
+	if (chunk->nrecords > 0)
+	{
+		old = MemoryContextSwitchTo(scan->cxt);
+		scan->ready = lappend(scan->ready, chunk);
+		MemoryContextSwitchTo(old);
+		stream->waiting_chunks++;
+	}
+	else
+		sf_http_request_release(response);
+
+	if (!stream->finished)
+	{
+		if (stream->waiting_chunks <= 1)
+			send_next_request(scan, stream, 0);
+		else
+			stream->deferred = true;
+	}
+}
+
+/*
+ * Moves requests forward.  With wait, blocks until a chunk is ready or
+ * nothing is left to fetch.  Returns whether more rows may come.
+ */
+static bool
+pump(SfScan *scan, bool wait)
+{
+	SfHttpRequest *response;
+
+	open_streams(scan);
+	while ((response = sf_http_next_finished(scan->client,
+											 wait && scan->ready == NIL)) != NULL)
+	{
+		handle_response(scan, response);
+		open_streams(scan);
+	}
+	return scan->ready != NIL || sf_http_pending(scan->client) > 0;
+}
+
+static void
+release_chunk(SfChunk *chunk)
+{
+	sf_http_request_release(chunk->response);
+}
+
+/*
+ * Stores the next row in the slot; false at the end.  Allocations for the
+ * row go to the caller's current memory context.
+ */
+bool
+sf_scan_next(SfScan *scan, TupleTableSlot *slot)
+{
+	for (;;)
+	{
+		SfChunk    *chunk = scan->current;
+
+		if (scan->limit >= 0 && scan->returned >= scan->limit)
+			return false;
+		if (chunk != NULL && chunk->next < chunk->nrecords)
+		{
+			SfSpan		record = chunk->records[chunk->next++];
+
+			scan->converter->request_label = chunk->label;
+			scan->converter->record_number = chunk->first_record + chunk->next;
+			sf_record_to_slot(scan->converter, record, chunk->stream->key, slot);
+			scan->returned++;
+			if (++scan->rows_since_poll >= ROWS_PER_POLL)
+			{
+				scan->rows_since_poll = 0;
+				pump(scan, false);
+			}
+			return true;
+		}
+		if (chunk != NULL)
+		{
+			scan->current = NULL;
+			release_chunk(chunk);
+		}
+		if (scan->ready != NIL)
+		{
+			SfStream   *stream;
+
+			chunk = linitial(scan->ready);
+			scan->ready = list_delete_first(scan->ready);
+			scan->current = chunk;
+			stream = chunk->stream;
+			stream->waiting_chunks--;
+			if (stream->deferred && !stream->finished)
+			{
+				stream->deferred = false;
+				send_next_request(scan, stream, 0);
+			}
+			continue;
+		}
+		if (!pump(scan, true) && scan->ready == NIL)
+			return false;
+	}
+}
+
+/* Forgets every request and chunk, for a rescan or the end of the scan. */
+static void
+drop_all(SfScan *scan)
+{
+	sf_http_cancel_all(scan->client);
+	if (scan->current != NULL)
+		release_chunk(scan->current);
+	scan->current = NULL;
+	while (scan->ready != NIL)
+	{
+		release_chunk(linitial(scan->ready));
+		scan->ready = list_delete_first(scan->ready);
+	}
+}
+
+/* Prepares a new pass; the caller sets its keys.  Statistics accumulate. */
+void
+sf_scan_restart(SfScan *scan)
+{
+	drop_all(scan);
+	if (scan->streams != NULL)
+		pfree(scan->streams);
+	scan->streams = NULL;
+	scan->nstreams = 0;
+	scan->next_to_open = 0;
+	scan->open_streams = 0;
+	scan->received = 0;
+	scan->returned = 0;
+	scan->rows_since_poll = 0;
+}
+
+void
+sf_scan_release(SfScan *scan)
+{
+	drop_all(scan);
+	sf_converter_release(scan->converter);
+}
+
+const SfScanStats *
+sf_scan_stats(SfScan *scan)
+{
+	return &scan->stats;
+}

@@ -1,0 +1,327 @@
+/*-------------------------------------------------------------------------
+ *
+ * subscriber_fdw.h
+ *		  Declarations shared by the files of subscriber_fdw, grouped by the
+ *		  file that defines them.
+ *
+ * The extension turns the REST endpoints of an IoT connectivity platform
+ * into foreign tables.  Each endpoint is described as data in catalog.c; one
+ * scan engine (scan.c) drives the requests of any of them through the HTTP
+ * client (http_client.c, the only file that sees libcurl), and record.c turns
+ * the JSON records it receives into tuples.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef SUBSCRIBER_FDW_H
+#define SUBSCRIBER_FDW_H
+
+#include "postgres.h"
+
+#include "access/attnum.h"
+#include "fmgr.h"
+#include "nodes/execnodes.h"
+#include "nodes/pathnodes.h"
+#include "utils/palloc.h"
+
+#define SUBSCRIBER_FDW_VERSION "1.0"
+
+/* ----------------------------------------------------------------
+ * catalog.c: the remote endpoints, described as data
+ * ----------------------------------------------------------------
+ */
+typedef enum SfHttpMethod
+{
+	SF_HTTP_GET,
+	SF_HTTP_POST
+} SfHttpMethod;
+
+/* How the records of one key are spread over several responses. */
+typedef enum SfPaging
+{
+	SF_PAGING_NONE,				/* a single response holds them all */
+	SF_PAGING_PAGES,			/* numbered pages, "page" and "size" in the query */
+	SF_PAGING_PIT				/* point-in-time chunks, "pitId" in a POST body */
+} SfPaging;
+
+/* Where the value of a column comes from. */
+typedef enum SfColumnSource
+{
+	SF_SOURCE_KEY,				/* the key value the request was made for */
+	SF_SOURCE_FIELD,			/* a JSON path in the record */
+	SF_SOURCE_LIST,				/* a JSON path holding an XML-style list */
+	SF_SOURCE_ACTIVE_PAIR,		/* a field of the pair marked isLastActive */
+	SF_SOURCE_ACTIVE_PROFILE	/* a field of the profile holding that pair */
+} SfColumnSource;
+
+typedef struct SfColumnDef
+{
+	const char *name;			/* column name in SQL */
+	const char *type_name;		/* its type in IMPORT FOREIGN SCHEMA */
+	SfColumnSource source;
+	const char *path;			/* dot-separated JSON path */
+	const char *fallback_path;	/* read when path is absent, or NULL */
+} SfColumnDef;
+
+typedef struct SfResource
+{
+	const char *name;			/* value of the table option "resource" */
+	SfHttpMethod method;
+	const char *path_template;	/* endpoint path with one "{key}" */
+	const char *key_column;		/* the column the key is taken from */
+	const char *key_label;		/* how the API names the key, for messages */
+	bool		key_from_customer_option;	/* customer_id option as fallback */
+	bool		sends_tenant;	/* send the server's "tenant" header */
+	bool		not_found_is_empty; /* HTTP 404 means "no records" */
+	SfPaging	paging;
+	const char *records_path;	/* where a response holds its records */
+	bool		records_as_list;	/* they may be a bare object or missing */
+	const char *total_records_path; /* total records of the key, or NULL */
+	const char *total_pages_path;	/* SF_PAGING_PAGES: number of pages */
+	const char *cursor_path;	/* SF_PAGING_PIT: the next pitId */
+	const char *profile_list_path;	/* profiles holding pairs, or NULL */
+	const char *pair_list_path; /* IMSI/MSISDN pairs, or NULL */
+	double		rows_per_key;	/* planner estimate */
+	const SfColumnDef *columns;
+	int			ncolumns;
+} SfResource;
+
+extern const SfResource *sf_resource_lookup(const char *name);
+extern const SfResource *sf_resource_at(int index);
+extern int	sf_resource_count(void);
+extern const SfColumnDef *sf_resource_column(const SfResource *resource,
+											 const char *name);
+extern char *sf_resource_names(void);
+
+/* ----------------------------------------------------------------
+ * option.c: option validation and lookup
+ * ----------------------------------------------------------------
+ */
+typedef struct SfOptions
+{
+	/* server, some overridable per table */
+	char	   *base_url;
+	char	   *customer_id;
+	char	   *tenant;
+	int			fetch_size;
+	int			pit_keep_alive; /* minutes */
+	int			connect_timeout;	/* seconds */
+	int			request_timeout;	/* seconds */
+	int			max_retries;
+	int			max_concurrency;
+	int			max_response_size;	/* bytes */
+	char	   *remote_timezone;
+	bool		tls_verify;
+	char	   *ca_file;
+	/* table */
+	char	   *resource;
+	/* user mapping */
+	char	   *username;
+	char	   *password;
+	char	   *token;
+} SfOptions;
+
+extern SfOptions *sf_get_options(Oid foreigntableid, Oid userid);
+extern char *sf_get_column_json_path(Oid relid, AttrNumber attnum);
+
+/* ----------------------------------------------------------------
+ * http_client.c: requests over libcurl
+ * ----------------------------------------------------------------
+ */
+
+/* What went wrong below HTTP, so that callers can tell transient faults. */
+typedef enum SfTransportError
+{
+	SF_TRANSPORT_OK,
+	SF_TRANSPORT_CONNECT,		/* refused, unreachable, name not found */
+	SF_TRANSPORT_TLS,			/* handshake or certificate verification */
+	SF_TRANSPORT_TIMEOUT,		/* connect, request or low-speed timeout */
+	SF_TRANSPORT_BROKEN,		/* connection reset or closed mid-response */
+	SF_TRANSPORT_TOO_LARGE,		/* body exceeded max_response_size */
+	SF_TRANSPORT_OTHER
+} SfTransportError;
+
+typedef struct SfHttpClient SfHttpClient;
+
+typedef struct SfHttpRequest
+{
+	/* what to send */
+	SfHttpMethod method;
+	char	   *target;			/* path and query appended to base_url */
+	char	   *body;			/* POST body, or NULL */
+	void	   *owner;			/* the caller's bookkeeping */
+
+	/* what came back */
+	bool		finished;
+	long		status;			/* HTTP status, 0 without a response */
+	SfTransportError transport_error;
+	char	   *transport_message;
+	char	   *data;			/* response body, NUL-terminated */
+	size_t		len;
+	long		retry_after;	/* seconds from Retry-After, -1 if none */
+
+	/* private to http_client.c */
+	MemoryContext cxt;			/* holds this request and its body */
+	SfHttpClient *client;
+	void	   *handle;
+	size_t		capacity;
+	size_t		limit;
+	bool		overflowed;
+	bool		out_of_memory;
+	TimestampTz start_after;
+	char	   *errbuf;
+} SfHttpRequest;
+
+extern void sf_http_global_init(void);
+extern SfHttpClient *sf_http_client_create(MemoryContext parent,
+										   const SfOptions *options,
+										   bool send_tenant);
+extern SfHttpRequest *sf_http_request_create(SfHttpClient *client,
+											 SfHttpMethod method,
+											 const char *target,
+											 const char *body,
+											 void *owner);
+extern void sf_http_submit(SfHttpRequest *request, int delay_ms);
+extern SfHttpRequest *sf_http_next_finished(SfHttpClient *client, bool wait);
+extern int	sf_http_pending(SfHttpClient *client);
+extern void sf_http_request_release(SfHttpRequest *request);
+extern void sf_http_cancel_all(SfHttpClient *client);
+extern char *sf_http_escape_segment(const char *value);
+extern const char *sf_http_method_name(SfHttpMethod method);
+
+/* ----------------------------------------------------------------
+ * record.c: JSON responses to records, records to tuples
+ * ----------------------------------------------------------------
+ */
+
+/* A stretch of a response body holding one JSON value. */
+typedef struct SfSpan
+{
+	const char *start;
+	size_t		len;
+} SfSpan;
+
+/* Steps through the records of a response without parsing them. */
+typedef struct SfRecordIterator
+{
+	const char *pos;
+	const char *end;
+	bool		single;			/* a bare object standing for a list of one */
+	bool		started;		/* an element has been returned */
+	bool		exhausted;
+} SfRecordIterator;
+
+/* The parts of a response's top-level object that the scan engine reads. */
+typedef struct SfEnvelope
+{
+	char	   *error_code;		/* NULL when absent or empty */
+	char	   *error_message;
+	bool		has_records;
+	SfSpan		records;		/* the records container, if has_records */
+	int64		total_records;	/* -1 when absent */
+	int64		total_pages;	/* -1 when absent */
+	char	   *cursor;			/* pitId, NULL when absent */
+} SfEnvelope;
+
+/* How one column of the foreign table is produced. */
+typedef struct SfColumnPlan
+{
+	AttrNumber	attnum;
+	char	   *name;
+	SfColumnSource source;
+	char	  **path;			/* NULL-terminated path segments */
+	char	  **fallback_path;
+	Oid			typid;
+	int32		typmod;
+	FmgrInfo	input;
+	Oid			ioparam;
+	bool		is_text;
+	bool		is_json;
+	bool		is_timestamptz;
+} SfColumnPlan;
+
+/* What one scan needs to build tuples from records. */
+typedef struct SfRecordConverter
+{
+	const SfResource *resource;
+	SfColumnPlan *columns;		/* only the columns the query reads */
+	int			ncolumns;
+	bool		needs_active_pair;
+	Datum		remote_timezone;	/* text datum */
+	FmgrInfo	timestamp_in;	/* reads zone-less timestamps */
+	FmgrInfo	timestamp_zone; /* places them in remote_timezone */
+	struct json_tokener *tokener;
+	struct json_object *record; /* the record being converted */
+
+	/* for error context */
+	const char *request_label;
+	int64		record_number;
+	const SfColumnPlan *current_column;
+	const char *current_value;
+} SfRecordConverter;
+
+extern void sf_envelope_parse(const SfResource *resource, const char *data,
+							  size_t len, SfEnvelope *envelope,
+							  const char *request_label);
+extern void sf_envelope_parse_error_body(const char *data, size_t len,
+										 SfEnvelope *envelope);
+extern void sf_record_iterator_init(SfRecordIterator *iter, SfSpan container,
+									bool allow_single,
+									const char *request_label);
+extern bool sf_record_iterator_next(SfRecordIterator *iter, SfSpan *record,
+									const char *request_label);
+extern SfRecordConverter *sf_converter_create(const SfResource *resource,
+											  Relation rel,
+											  List *retrieved_attrs,
+											  const SfOptions *options);
+extern void sf_converter_release(SfRecordConverter *converter);
+extern void sf_record_to_slot(SfRecordConverter *converter, SfSpan record,
+							  const char *key, TupleTableSlot *slot);
+
+/* ----------------------------------------------------------------
+ * pushdown.c: keys from WHERE clauses and joins, LIMIT
+ * ----------------------------------------------------------------
+ */
+
+/* How a key expression yields key values. */
+typedef enum SfKeyKind
+{
+	SF_KEY_SCALAR,				/* key = expr */
+	SF_KEY_ARRAY				/* key = ANY(array expr), key IN (...) */
+} SfKeyKind;
+
+extern bool sf_match_key_clause(PlannerInfo *root, RelOptInfo *baserel,
+								AttrNumber key_attnum, Expr *clause,
+								Expr **key_expr, SfKeyKind *kind);
+extern List *sf_parameterized_key_clauses(PlannerInfo *root,
+										  RelOptInfo *baserel,
+										  AttrNumber key_attnum);
+extern int64 sf_pushable_limit(PlannerInfo *root, RelOptInfo *baserel,
+							   List *non_key_clauses);
+extern List *sf_key_values(ExprState *key_state, SfKeyKind kind,
+						   ExprContext *econtext);
+
+/* ----------------------------------------------------------------
+ * scan.c: the scan engine shared by every resource
+ * ----------------------------------------------------------------
+ */
+typedef struct SfScan SfScan;
+
+typedef struct SfScanStats
+{
+	int64		requests;
+	int64		retries;
+	int64		bytes;
+} SfScanStats;
+
+extern SfScan *sf_scan_create(MemoryContext parent,
+							  const SfResource *resource,
+							  const SfOptions *options,
+							  SfRecordConverter *converter,
+							  int64 limit);
+extern void sf_scan_set_keys(SfScan *scan, List *keys);
+extern bool sf_scan_next(SfScan *scan, TupleTableSlot *slot);
+extern void sf_scan_restart(SfScan *scan);
+extern void sf_scan_release(SfScan *scan);
+extern const SfScanStats *sf_scan_stats(SfScan *scan);
+
+#endif							/* SUBSCRIBER_FDW_H */

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Runs every test of subscriber_fdw: the pg_regress suite (make installcheck)
+# and the pgTAP suite (pg_prove), against the bundled API simulator, on a
+# throw-away cluster.  Installs missing Debian packages when run as root.
+#
+#   bash test/run_tests.sh
+#
+# Set SF_KEEP_TMP=1 to keep the cluster's directory and logs for a look.
+set -euo pipefail
+source "$(dirname "$0")/cluster.sh"
+
+sf_start_all
+cd "$SF_ROOT"
+
+regress_status=0
+sf_log "pg_regress: make installcheck"
+make -s installcheck || regress_status=$?
+if [ "$regress_status" != 0 ] && [ -f regression.diffs ]; then
+	cat regression.diffs
+fi
+
+sf_log "pgTAP: pg_prove"
+psql -q -X -c "DROP DATABASE IF EXISTS tap" -c "CREATE DATABASE tap" >/dev/null
+prove_status=0
+PGDATABASE=tap pg_prove --ext .sql -r test/pgtap || prove_status=$?
+
+sf_log "pg_regress exit $regress_status, pg_prove exit $prove_status"
+[ "$regress_status" = 0 ] && [ "$prove_status" = 0 ]
