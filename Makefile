@@ -32,3 +32,6 @@ test:
 	bash test/run_tests.sh
 demo:
 	bash test/demo.sh
+
+# every object depends on the one header
+$(OBJS): src/subscriber_fdw.h

@@ -81,10 +81,12 @@ skip_string(const char *p, const char *end)
  * parsed by json-c afterwards, which does.
  */
 static const char *
-skip_value(const char *p, const char *end, const char **problem)
+skip_value(const char *p, const char *end, int *members, const char **problem)
 {
 	char		stack[MAX_JSON_DEPTH];
 	int			depth = 0;
+
+	*members = 0;
 
 	p = skip_ws(p, end);
 	for (;;)
@@ -137,6 +139,9 @@ skip_value(const char *p, const char *end, const char **problem)
 					}
 					return p;
 				}
+				/* a colon at the first level ends the name of a member */
+				if (*p == ':' && depth == 1)
+					(*members)++;
 				p++;
 				break;
 		}
@@ -214,7 +219,7 @@ object_walker_next(ObjectWalker *walker, SfSpan *key, SfSpan *value,
 	}
 	p = skip_ws(p + 1, walker->end);
 	value->start = p;
-	p = skip_value(p, walker->end, problem);
+	p = skip_value(p, walker->end, &value->members, problem);
 	if (p == NULL)
 	{
 		walker->pos = value->start;
@@ -387,7 +392,7 @@ void
 sf_envelope_parse(const SfResource *resource, const char *data, size_t len,
 				  SfEnvelope *envelope, const char *request_label)
 {
-	SfSpan		body = {data, len};
+	SfSpan		body = {data, len, 0};
 	ObjectWalker walker;
 	SfSpan		key,
 				value;
@@ -464,7 +469,7 @@ sf_envelope_parse(const SfResource *resource, const char *data, size_t len,
 void
 sf_envelope_parse_error_body(const char *data, size_t len, SfEnvelope *envelope)
 {
-	SfSpan		body = {data, len};
+	SfSpan		body = {data, len, 0};
 	ObjectWalker walker;
 	SfSpan		key,
 				value;
@@ -524,6 +529,11 @@ sf_record_iterator_next(SfRecordIterator *iter, SfSpan *record,
 		return false;
 	if (iter->single)
 	{
+		if (skip_value(iter->pos, iter->end, &record->members, &problem) == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_JSON_TEXT),
+					 errmsg("invalid JSON in the response to %s", request_label),
+					 errdetail("In the record: %s.", problem)));
 		record->start = iter->pos;
 		record->len = iter->end - iter->pos;
 		iter->exhausted = true;
@@ -544,7 +554,7 @@ sf_record_iterator_next(SfRecordIterator *iter, SfSpan *record,
 	}
 	if (problem == NULL)
 	{
-		value_end = skip_value(p, iter->end, &problem);
+		value_end = skip_value(p, iter->end, &record->members, &problem);
 		if (value_end != NULL)
 		{
 			record->start = p;
@@ -958,6 +968,45 @@ converter_error_context(void *arg)
 }
 
 /*
+ * Names the member that a record holds twice.  json-c keeps the last of
+ * duplicates silently, and jsonb would too; a record that says two things
+ * about one field is refused instead, so no value is picked by accident.
+ */
+static void
+report_duplicate_member(SfSpan record)
+{
+	ObjectWalker walker;
+	SfSpan		key,
+				value;
+	const char *problem;
+	List	   *seen = NIL;
+
+	if (object_walker_init(&walker, record))
+	{
+		while (object_walker_next(&walker, &key, &value, &problem))
+		{
+			ListCell   *lc;
+
+			foreach(lc, seen)
+			{
+				SfSpan	   *earlier = (SfSpan *) lfirst(lc);
+
+				if (span_equals(*earlier, key.start, key.len))
+					ereport(ERROR,
+							(errcode(ERRCODE_DUPLICATE_JSON_OBJECT_KEY_VALUE),
+							 errmsg("a record has the member \"%.*s\" twice",
+									pg_mbcliplen(key.start, (int) key.len, 64),
+									key.start)));
+			}
+			seen = lappend(seen, memcpy(palloc(sizeof(SfSpan)), &key, sizeof(SfSpan)));
+		}
+	}
+	ereport(ERROR,
+			(errcode(ERRCODE_DUPLICATE_JSON_OBJECT_KEY_VALUE),
+			 errmsg("a record has a member twice")));
+}
+
+/*
  * Parses one record and stores the columns the query reads in the slot.
  * Allocates in the current memory context, which the caller resets per row.
  */
@@ -998,6 +1047,8 @@ sf_record_to_slot(SfRecordConverter *converter, SfSpan record,
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
 				 errmsg("a record is not a JSON object")));
+	if (json_object_object_length(converter->record) != record.members)
+		report_duplicate_member(record);
 
 	if (converter->needs_active_pair)
 		find_active_pair(converter->resource, converter->record, &pair, &profile);

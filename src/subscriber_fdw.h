@@ -198,6 +198,7 @@ typedef struct SfSpan
 {
 	const char *start;
 	size_t		len;
+	int			members;		/* an object's own members, found by the scan */
 } SfSpan;
 
 /* Steps through the records of a response without parsing them. */
