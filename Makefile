@@ -15,7 +15,7 @@ EXTENSION = subscriber_fdw
 DATA = sql/subscriber_fdw--1.0.sql
 PGFILEDESC = "subscriber_fdw - foreign tables over a subscriber REST API"
 
-REGRESS = setup validator customer_subscribers subscriber_details subscriber_sessions pushdown faults
+REGRESS = setup validator customer_subscribers subscriber_details subscriber_sessions pushdown faults recipes
 REGRESS_OPTS = --load-extension=subscriber_fdw
 
 PG_CPPFLAGS = -Isrc
