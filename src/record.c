@@ -23,6 +23,7 @@
 #include "access/htup_details.h"
 #include "access/tupdesc.h"
 #include "catalog/pg_type.h"
+#include "common/jsonapi.h"
 #include "mb/pg_wchar.h"
 #include "nodes/pg_list.h"
 #include "utils/fmgroids.h"
@@ -37,6 +38,7 @@
 #define json_object pg_sql_json_object
 #include "utils/builtins.h"
 #undef json_object
+#include "utils/json.h"
 
 #include <json-c/json.h>
 
@@ -81,12 +83,10 @@ skip_string(const char *p, const char *end)
  * parsed by json-c afterwards, which does.
  */
 static const char *
-skip_value(const char *p, const char *end, int *members, const char **problem)
+skip_value(const char *p, const char *end, const char **problem)
 {
 	char		stack[MAX_JSON_DEPTH];
 	int			depth = 0;
-
-	*members = 0;
 
 	p = skip_ws(p, end);
 	for (;;)
@@ -139,9 +139,6 @@ skip_value(const char *p, const char *end, int *members, const char **problem)
 					}
 					return p;
 				}
-				/* a colon at the first level ends the name of a member */
-				if (*p == ':' && depth == 1)
-					(*members)++;
 				p++;
 				break;
 		}
@@ -219,7 +216,7 @@ object_walker_next(ObjectWalker *walker, SfSpan *key, SfSpan *value,
 	}
 	p = skip_ws(p + 1, walker->end);
 	value->start = p;
-	p = skip_value(p, walker->end, &value->members, problem);
+	p = skip_value(p, walker->end, problem);
 	if (p == NULL)
 	{
 		walker->pos = value->start;
@@ -392,17 +389,26 @@ void
 sf_envelope_parse(const SfResource *resource, const char *data, size_t len,
 				  SfEnvelope *envelope, const char *request_label)
 {
-	SfSpan		body = {data, len, 0};
+	SfSpan		body = {data, len};
 	ObjectWalker walker;
 	SfSpan		key,
 				value;
 	const char *problem = NULL;
 	const char *end;
 	bool		list_is_empty = false;
+	int			valid;
 
 	memset(envelope, 0, sizeof(SfEnvelope));
 	envelope->total_records = -1;
 	envelope->total_pages = -1;
+
+	/* JSON is UTF-8; every later step relies on the body being valid */
+	valid = pg_encoding_verifymbstr(PG_UTF8, data, (int) len);
+	if ((size_t) valid != len)
+		ereport(ERROR,
+				(errcode(ERRCODE_CHARACTER_NOT_IN_REPERTOIRE),
+				 errmsg("invalid UTF-8 in the response to %s", request_label),
+				 errdetail("The bytes at offset %d are not valid UTF-8.", valid)));
 
 	if (!object_walker_init(&walker, body))
 		raise_body_error(request_label, data, len, NULL,
@@ -469,7 +475,7 @@ sf_envelope_parse(const SfResource *resource, const char *data, size_t len,
 void
 sf_envelope_parse_error_body(const char *data, size_t len, SfEnvelope *envelope)
 {
-	SfSpan		body = {data, len, 0};
+	SfSpan		body = {data, len};
 	ObjectWalker walker;
 	SfSpan		key,
 				value;
@@ -529,7 +535,7 @@ sf_record_iterator_next(SfRecordIterator *iter, SfSpan *record,
 		return false;
 	if (iter->single)
 	{
-		if (skip_value(iter->pos, iter->end, &record->members, &problem) == NULL)
+		if (skip_value(iter->pos, iter->end, &problem) == NULL)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_JSON_TEXT),
 					 errmsg("invalid JSON in the response to %s", request_label),
@@ -554,7 +560,7 @@ sf_record_iterator_next(SfRecordIterator *iter, SfSpan *record,
 	}
 	if (problem == NULL)
 	{
-		value_end = skip_value(p, iter->end, &record->members, &problem);
+		value_end = skip_value(p, iter->end, &problem);
 		if (value_end != NULL)
 		{
 			record->start = p;
@@ -574,25 +580,211 @@ sf_record_iterator_next(SfRecordIterator *iter, SfSpan *record,
 /* ----------------------------------------------------------------
  * Records to tuples
  * ----------------------------------------------------------------
+ *
+ * A record is parsed with PostgreSQL's own JSON parser into a small tree
+ * allocated in the per-row memory context: scalars keep their exact text
+ * (numbers are never rounded through a double), containers keep the byte
+ * range they came from, so jsonb columns receive the record's bytes as
+ * received.  The tree goes away with the row context.
  */
 
-/* Frees what json-c holds for the converter when its memory goes away. */
-static void
-converter_cleanup(void *arg)
+typedef enum SfJsonType
 {
-	SfRecordConverter *converter = (SfRecordConverter *) arg;
+	SF_JSON_NULL,
+	SF_JSON_STRING,
+	SF_JSON_NUMBER,
+	SF_JSON_BOOL,
+	SF_JSON_OBJECT,
+	SF_JSON_ARRAY
+} SfJsonType;
 
-	json_object_put(converter->record);
-	converter->record = NULL;
-	if (converter->tokener != NULL)
-		json_tokener_free(converter->tokener);
-	converter->tokener = NULL;
+typedef struct SfJsonNode
+{
+	SfJsonType	type;
+	const char *key;			/* member name, in an object */
+	char	   *text;			/* scalar: string contents or token */
+	const char *raw;			/* container: its bytes in the body */
+	int			rawlen;
+	int			nchildren;
+	struct SfJsonNode *first_child;
+	struct SfJsonNode *last_child;
+	struct SfJsonNode *next;
+} SfJsonNode;
+
+/* Where the tree builder stands while the parser walks a record. */
+typedef struct TreeBuilder
+{
+	JsonLexContext *lex;
+	SfJsonNode *stack[MAX_JSON_DEPTH + 1];
+	int			depth;
+	SfJsonNode *root;
+	const char *pending_key;	/* name of the member whose value comes next */
+	const char *duplicate_key;	/* set when an object repeats a member */
+} TreeBuilder;
+
+#if PG_VERSION_NUM >= 160000
+#define SEM_ACTION_RESULT JsonParseErrorType
+#define SEM_ACTION_DONE return JSON_SUCCESS
+#else
+#define SEM_ACTION_RESULT void
+#define SEM_ACTION_DONE return
+#endif
+
+/* Hangs a new node under the open container, checking member names. */
+static SfJsonNode *
+tree_add(TreeBuilder *builder, SfJsonType type)
+{
+	SfJsonNode *node = palloc0(sizeof(SfJsonNode));
+	SfJsonNode *parent = builder->depth > 0 ? builder->stack[builder->depth - 1] : NULL;
+
+	node->type = type;
+	if (parent == NULL)
+		builder->root = node;
+	else
+	{
+		if (parent->type == SF_JSON_OBJECT)
+		{
+			node->key = builder->pending_key;
+			for (SfJsonNode *sibling = parent->first_child; sibling; sibling = sibling->next)
+			{
+				if (builder->duplicate_key == NULL && strcmp(sibling->key, node->key) == 0)
+					builder->duplicate_key = node->key;
+			}
+		}
+		if (parent->last_child)
+			parent->last_child->next = node;
+		else
+			parent->first_child = node;
+		parent->last_child = node;
+		parent->nchildren++;
+	}
+	return node;
 }
 
-void
-sf_converter_release(SfRecordConverter *converter)
+static SEM_ACTION_RESULT
+tree_container_start(TreeBuilder *builder, SfJsonType type)
 {
-	converter_cleanup(converter);
+	SfJsonNode *node = tree_add(builder, type);
+
+	node->raw = builder->lex->token_start;
+	builder->stack[builder->depth++] = node;
+	SEM_ACTION_DONE;
+}
+
+static SEM_ACTION_RESULT
+tree_object_start(void *state)
+{
+#if PG_VERSION_NUM >= 160000
+	return tree_container_start((TreeBuilder *) state, SF_JSON_OBJECT);
+#else
+	tree_container_start((TreeBuilder *) state, SF_JSON_OBJECT);
+#endif
+}
+
+static SEM_ACTION_RESULT
+tree_array_start(void *state)
+{
+#if PG_VERSION_NUM >= 160000
+	return tree_container_start((TreeBuilder *) state, SF_JSON_ARRAY);
+#else
+	tree_container_start((TreeBuilder *) state, SF_JSON_ARRAY);
+#endif
+}
+
+/* Closes a container; the parser has just consumed its closing bracket. */
+static SEM_ACTION_RESULT
+tree_container_end(void *state)
+{
+	TreeBuilder *builder = (TreeBuilder *) state;
+	SfJsonNode *node = builder->stack[--builder->depth];
+
+	node->rawlen = (int) (builder->lex->prev_token_terminator - node->raw);
+	SEM_ACTION_DONE;
+}
+
+static SEM_ACTION_RESULT
+tree_field_start(void *state, char *fname, bool isnull)
+{
+	((TreeBuilder *) state)->pending_key = fname;
+	SEM_ACTION_DONE;
+}
+
+static SEM_ACTION_RESULT
+tree_scalar(void *state, char *token, JsonTokenType tokentype)
+{
+	TreeBuilder *builder = (TreeBuilder *) state;
+	SfJsonType	type;
+	SfJsonNode *node;
+
+	switch (tokentype)
+	{
+		case JSON_TOKEN_STRING:
+			type = SF_JSON_STRING;
+			break;
+		case JSON_TOKEN_NUMBER:
+			type = SF_JSON_NUMBER;
+			break;
+		case JSON_TOKEN_TRUE:
+		case JSON_TOKEN_FALSE:
+			type = SF_JSON_BOOL;
+			break;
+		default:
+			type = SF_JSON_NULL;
+			break;
+	}
+	node = tree_add(builder, type);
+	node->text = token;
+	SEM_ACTION_DONE;
+}
+
+/*
+ * Parses one record into a tree.  Nesting was bounded by the structural
+ * scan that found the record, so the recursive parser cannot run deep.
+ */
+static SfJsonNode *
+parse_record(SfSpan record)
+{
+	TreeBuilder builder;
+	JsonSemAction sem;
+	JsonParseErrorType result;
+
+	memset(&builder, 0, sizeof(builder));
+	memset(&sem, 0, sizeof(sem));
+#if PG_VERSION_NUM >= 170000
+	builder.lex = makeJsonLexContextCstringLen(NULL, (char *) record.start, (int) record.len,
+											   GetDatabaseEncoding(), true);
+#else
+	builder.lex = makeJsonLexContextCstringLen((char *) record.start, (int) record.len,
+											   GetDatabaseEncoding(), true);
+#endif
+	sem.semstate = &builder;
+	sem.object_start = tree_object_start;
+	sem.object_end = tree_container_end;
+	sem.array_start = tree_array_start;
+	sem.array_end = tree_container_end;
+	sem.object_field_start = tree_field_start;
+	sem.scalar = tree_scalar;
+
+	result = pg_parse_json(builder.lex, &sem);
+	if (result != JSON_SUCCESS)
+		ereport(ERROR,
+				(errcode(result == JSON_UNICODE_CODE_POINT_ZERO ?
+						 ERRCODE_UNTRANSLATABLE_CHARACTER : ERRCODE_INVALID_JSON_TEXT),
+				 errmsg("invalid JSON in a record"),
+				 errdetail("%s (at byte %ld of the record)",
+						   json_errdetail(result, builder.lex),
+						   (long) (builder.lex->token_start - record.start))));
+	if (builder.root == NULL || builder.root->type != SF_JSON_OBJECT)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
+				 errmsg("a record is not a JSON object")));
+	if (builder.duplicate_key != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_DUPLICATE_JSON_OBJECT_KEY_VALUE),
+				 errmsg("a record has the member \"%s\" twice in one object",
+						builder.duplicate_key),
+				 errdetail("A record that says two things about one field is refused rather than one of them picked.")));
+	return builder.root;
 }
 
 static char **
@@ -625,7 +817,6 @@ sf_converter_create(const SfResource *resource, Relation rel,
 					List *retrieved_attrs, const SfOptions *options)
 {
 	SfRecordConverter *converter = palloc0(sizeof(SfRecordConverter));
-	MemoryContextCallback *callback = palloc(sizeof(MemoryContextCallback));
 	TupleDesc	tupdesc = RelationGetDescr(rel);
 	ListCell   *lc;
 	int			n = 0;
@@ -671,61 +862,54 @@ sf_converter_create(const SfResource *resource, Relation rel,
 			converter->needs_active_pair = true;
 	}
 	converter->ncolumns = n;
-
-	converter->tokener = json_tokener_new_ex(MAX_JSON_DEPTH);
-	if (converter->tokener == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_OUT_OF_MEMORY),
-				 errmsg("out of memory for the JSON parser")));
-	json_tokener_set_flags(converter->tokener,
-						   JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
-	callback->func = converter_cleanup;
-	callback->arg = converter;
-	MemoryContextRegisterResetCallback(CurrentMemoryContext, callback);
 	return converter;
 }
 
-/* Looks a path up; false when a member on the way is absent. */
-static bool
-lookup_path(struct json_object *obj, char **path, struct json_object **value)
+static SfJsonNode *
+member(SfJsonNode *object, const char *name)
 {
-	for (; *path != NULL; path++)
+	if (object == NULL || object->type != SF_JSON_OBJECT)
+		return NULL;
+	for (SfJsonNode *child = object->first_child; child; child = child->next)
 	{
-		if (obj == NULL || !json_object_is_type(obj, json_type_object) ||
-			!json_object_object_get_ex(obj, *path, &obj))
-			return false;
+		if (strcmp(child->key, name) == 0)
+			return child;
 	}
-	*value = obj;
-	return true;
+	return NULL;
+}
+
+/* Looks a path up; NULL when a member on the way is absent. */
+static SfJsonNode *
+lookup_path(SfJsonNode *node, char **path)
+{
+	for (; node != NULL && *path != NULL; path++)
+		node = member(node, *path);
+	return node;
 }
 
 static bool
-is_true(struct json_object *obj)
+is_true(SfJsonNode *node)
 {
-	if (json_object_is_type(obj, json_type_boolean))
-		return json_object_get_boolean(obj);
-	if (json_object_is_type(obj, json_type_string))
-		return pg_strcasecmp(json_object_get_string(obj), "true") == 0;
-	return false;
+	return node != NULL &&
+		(node->type == SF_JSON_BOOL || node->type == SF_JSON_STRING) &&
+		pg_strcasecmp(node->text, "true") == 0;
 }
 
 /* The elements of a list that may arrive as an array or a bare object. */
-static int
-list_length_of(struct json_object *list)
+static SfJsonNode *
+list_first(SfJsonNode *list)
 {
 	if (list == NULL)
-		return 0;
-	if (json_object_is_type(list, json_type_array))
-		return (int) json_object_array_length(list);
-	return json_object_is_type(list, json_type_object) ? 1 : 0;
+		return NULL;
+	if (list->type == SF_JSON_ARRAY)
+		return list->first_child;
+	return list->type == SF_JSON_OBJECT ? list : NULL;
 }
 
-static struct json_object *
-list_element(struct json_object *list, int index)
+static SfJsonNode *
+list_next(SfJsonNode *list, SfJsonNode *element)
 {
-	if (json_object_is_type(list, json_type_array))
-		return json_object_array_get_idx(list, index);
-	return list;
+	return list->type == SF_JSON_ARRAY ? element->next : NULL;
 }
 
 /*
@@ -733,11 +917,11 @@ list_element(struct json_object *list, int index)
  * profiles, the first profile that holds one.
  */
 static void
-find_active_pair(const SfResource *resource, struct json_object *record,
-				 struct json_object **pair, struct json_object **profile)
+find_active_pair(const SfResource *resource, SfJsonNode *record,
+				 SfJsonNode **pair, SfJsonNode **profile)
 {
-	struct json_object *profiles = NULL;
-	int			nprofiles = 1;
+	SfJsonNode *profiles = NULL;
+	SfJsonNode *holder;
 
 	*pair = NULL;
 	*profile = NULL;
@@ -745,26 +929,20 @@ find_active_pair(const SfResource *resource, struct json_object *record,
 		return;
 	if (resource->profile_list_path != NULL)
 	{
-		if (!json_object_object_get_ex(record, resource->profile_list_path, &profiles))
-			return;
-		nprofiles = list_length_of(profiles);
+		profiles = member(record, resource->profile_list_path);
+		holder = list_first(profiles);
 	}
-	for (int i = 0; i < nprofiles; i++)
+	else
+		holder = record;
+
+	for (; holder != NULL; holder = profiles ? list_next(profiles, holder) : NULL)
 	{
-		struct json_object *holder = profiles ? list_element(profiles, i) : record;
-		struct json_object *pairs = NULL;
+		SfJsonNode *pairs = member(holder, resource->pair_list_path);
 
-		if (!json_object_is_type(holder, json_type_object) ||
-			!json_object_object_get_ex(holder, resource->pair_list_path, &pairs))
-			continue;
-		for (int j = 0; j < list_length_of(pairs); j++)
+		for (SfJsonNode *candidate = list_first(pairs); candidate != NULL;
+			 candidate = list_next(pairs, candidate))
 		{
-			struct json_object *candidate = list_element(pairs, j);
-			struct json_object *flag;
-
-			if (json_object_is_type(candidate, json_type_object) &&
-				json_object_object_get_ex(candidate, "isLastActive", &flag) &&
-				is_true(flag))
+			if (is_true(member(candidate, "isLastActive")))
 			{
 				*pair = candidate;
 				*profile = profiles ? holder : NULL;
@@ -774,42 +952,56 @@ find_active_pair(const SfResource *resource, struct json_object *record,
 	}
 }
 
+/* The JSON text of a node: a container's bytes as received. */
+static char *
+node_json_text(SfJsonNode *node)
+{
+	switch (node->type)
+	{
+		case SF_JSON_OBJECT:
+		case SF_JSON_ARRAY:
+			return pnstrdup(node->raw, node->rawlen);
+		case SF_JSON_STRING:
+			{
+				StringInfoData buf;
+
+				initStringInfo(&buf);
+				escape_json(&buf, node->text);
+				return buf.data;
+			}
+		default:
+			return node->text;
+	}
+}
+
 /*
- * An XML-style list as an array: a missing list, or one whose "length" is
- * "0", is empty; a bare object is a list of one.  Returns the JSON text.
+ * An XML-style list as a JSON array: a missing list, or one whose "length"
+ * is "0", is empty; a bare object is a list of one.
  */
 static char *
-normalized_list_text(struct json_object *record, char **path)
+normalized_list_text(SfJsonNode *record, char **path)
 {
-	struct json_object *parent = record;
-	struct json_object *list = NULL;
-	struct json_object *length;
-	int			depth = 0;
-	char	   *last;
+	SfJsonNode *parent = record;
+	SfJsonNode *list;
+	SfJsonNode *length;
+	int			last = 0;
 
-	while (path[depth + 1] != NULL)
-		depth++;
-	last = path[depth];
-	for (int i = 0; i < depth; i++)
-	{
-		if (!json_object_is_type(parent, json_type_object) ||
-			!json_object_object_get_ex(parent, path[i], &parent))
-			return pstrdup("[]");
-	}
-	if (!json_object_is_type(parent, json_type_object))
-		return pstrdup("[]");
-	if (json_object_object_get_ex(parent, "length", &length) &&
-		strcmp(json_object_get_string(length), "0") == 0)
-		return pstrdup("[]");
-	if (!json_object_object_get_ex(parent, last, &list) || list == NULL ||
-		(json_object_is_type(list, json_type_string) &&
-		 json_object_get_string_len(list) == 0))
-		return pstrdup("[]");
-	if (json_object_is_type(list, json_type_array))
-		return pstrdup(json_object_to_json_string_ext(list, JSON_C_TO_STRING_PLAIN |
-													  JSON_C_TO_STRING_NOSLASHESCAPE));
-	return psprintf("[%s]", json_object_to_json_string_ext(list, JSON_C_TO_STRING_PLAIN |
-														   JSON_C_TO_STRING_NOSLASHESCAPE));
+	while (path[last + 1] != NULL)
+		last++;
+	for (int i = 0; i < last && parent != NULL; i++)
+		parent = member(parent, path[i]);
+	if (parent == NULL || parent->type != SF_JSON_OBJECT)
+		return "[]";
+	length = member(parent, "length");
+	if (length != NULL && length->text != NULL && strcmp(length->text, "0") == 0)
+		return "[]";
+	list = member(parent, path[last]);
+	if (list == NULL || list->type == SF_JSON_NULL ||
+		(list->type == SF_JSON_STRING && list->text[0] == '\0'))
+		return "[]";
+	if (list->type == SF_JSON_ARRAY)
+		return node_json_text(list);
+	return psprintf("[%s]", node_json_text(list));
 }
 
 /* Tells whether a timestamp string carries no zone or offset. */
@@ -851,90 +1043,47 @@ input_value(SfRecordConverter *converter, SfColumnPlan *column, char *text)
 }
 
 /*
- * Converts one JSON value to the column's type.  Sets *isnull for absent,
- * null, and empty strings of non-text columns.
+ * Converts one JSON value to the column's type.  Sets *isnull for null and
+ * for an empty string in a column that is not text.
  */
 static Datum
 convert_value(SfRecordConverter *converter, SfColumnPlan *column,
-			  struct json_object *value, bool *isnull)
+			  SfJsonNode *value, bool *isnull)
 {
-	enum json_type type = json_object_get_type(value);
-
 	*isnull = false;
-	switch (type)
+	switch (value->type)
 	{
-		case json_type_null:
+		case SF_JSON_NULL:
 			*isnull = true;
 			return (Datum) 0;
-		case json_type_string:
+		case SF_JSON_STRING:
+			if (column->is_text)
+				return PointerGetDatum(cstring_to_text(value->text));
+			if (value->text[0] == '\0')
 			{
-				const char *s = json_object_get_string(value);
-				size_t		len = (size_t) json_object_get_string_len(value);
-				char	   *text;
-
-				if (memchr(s, '\0', len) != NULL)
-				{
-					converter->current_value = NULL;
-					ereport(ERROR,
-							(errcode(ERRCODE_UNTRANSLATABLE_CHARACTER),
-							 errmsg("a string holds the character \\u0000, which PostgreSQL does not accept")));
-				}
-				if (len == 0 && !column->is_text)
-				{
-					*isnull = true;
-					return (Datum) 0;
-				}
-				text = to_server_encoding(s, len);
-				if (column->is_text)
-					return PointerGetDatum(cstring_to_text(text));
-				if (column->is_json)
-					return input_value(converter, column,
-									   (char *) json_object_to_json_string_ext(value,
-																			   JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
-				return input_value(converter, column, text);
+				*isnull = true;
+				return (Datum) 0;
 			}
-		case json_type_int:
-			{
-				int64		signed_value = json_object_get_int64(value);
-				uint64		unsigned_value = json_object_get_uint64(value);
-
-				/* json-c clamps what overflows 64 bits: refuse, never guess */
-				if (signed_value == PG_INT64_MIN || unsigned_value == PG_UINT64_MAX)
-				{
-					converter->current_value = json_object_get_string(value);
-					ereport(ERROR,
-							(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-							 errmsg("integer out of range for column \"%s\"", column->name),
-							 errdetail("Integers beyond 64 bits are not accepted.")));
-				}
-			}
-			/* FALLTHROUGH */
-		case json_type_double:
-		case json_type_boolean:
-			{
-				char	   *text = pstrdup(json_object_get_string(value));
-
-				if (column->is_text)
-					return PointerGetDatum(cstring_to_text(text));
-				return input_value(converter, column, text);
-			}
-		case json_type_object:
-		case json_type_array:
-			{
-				char	   *text = pstrdup(json_object_to_json_string_ext(value,
-																		  JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
-
-				if (column->is_text)
-					return PointerGetDatum(cstring_to_text(to_server_encoding(text, strlen(text))));
-				if (column->is_json)
-					return input_value(converter, column, to_server_encoding(text, strlen(text)));
-				converter->current_value = text;
-				ereport(ERROR,
-						(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
-						 errmsg("cannot convert a JSON %s to type %s for column \"%s\"",
-								type == json_type_object ? "object" : "array",
-								format_type_be(column->typid), column->name)));
-			}
+			if (column->is_json)
+				return input_value(converter, column, node_json_text(value));
+			return input_value(converter, column, value->text);
+		case SF_JSON_NUMBER:
+		case SF_JSON_BOOL:
+			if (column->is_text)
+				return PointerGetDatum(cstring_to_text(value->text));
+			return input_value(converter, column, value->text);
+		case SF_JSON_OBJECT:
+		case SF_JSON_ARRAY:
+			if (column->is_text)
+				return PointerGetDatum(cstring_to_text_with_len(value->raw, value->rawlen));
+			if (column->is_json)
+				return input_value(converter, column, node_json_text(value));
+			converter->current_value = node_json_text(value);
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
+					 errmsg("cannot convert a JSON %s to type %s for column \"%s\"",
+							value->type == SF_JSON_OBJECT ? "object" : "array",
+							format_type_be(column->typid), column->name)));
 	}
 	*isnull = true;
 	return (Datum) 0;
@@ -968,45 +1117,6 @@ converter_error_context(void *arg)
 }
 
 /*
- * Names the member that a record holds twice.  json-c keeps the last of
- * duplicates silently, and jsonb would too; a record that says two things
- * about one field is refused instead, so no value is picked by accident.
- */
-static void
-report_duplicate_member(SfSpan record)
-{
-	ObjectWalker walker;
-	SfSpan		key,
-				value;
-	const char *problem;
-	List	   *seen = NIL;
-
-	if (object_walker_init(&walker, record))
-	{
-		while (object_walker_next(&walker, &key, &value, &problem))
-		{
-			ListCell   *lc;
-
-			foreach(lc, seen)
-			{
-				SfSpan	   *earlier = (SfSpan *) lfirst(lc);
-
-				if (span_equals(*earlier, key.start, key.len))
-					ereport(ERROR,
-							(errcode(ERRCODE_DUPLICATE_JSON_OBJECT_KEY_VALUE),
-							 errmsg("a record has the member \"%.*s\" twice",
-									pg_mbcliplen(key.start, (int) key.len, 64),
-									key.start)));
-			}
-			seen = lappend(seen, memcpy(palloc(sizeof(SfSpan)), &key, sizeof(SfSpan)));
-		}
-	}
-	ereport(ERROR,
-			(errcode(ERRCODE_DUPLICATE_JSON_OBJECT_KEY_VALUE),
-			 errmsg("a record has a member twice")));
-}
-
-/*
  * Parses one record and stores the columns the query reads in the slot.
  * Allocates in the current memory context, which the caller resets per row.
  */
@@ -1015,9 +1125,9 @@ sf_record_to_slot(SfRecordConverter *converter, SfSpan record,
 				  const char *key, TupleTableSlot *slot)
 {
 	ErrorContextCallback errcallback;
-	struct json_object *pair = NULL;
-	struct json_object *profile = NULL;
-	enum json_tokener_error jerr;
+	SfJsonNode *root;
+	SfJsonNode *pair = NULL;
+	SfJsonNode *profile = NULL;
 
 	ExecClearTuple(slot);
 	memset(slot->tts_isnull, true, slot->tts_tupleDescriptor->natts * sizeof(bool));
@@ -1029,36 +1139,20 @@ sf_record_to_slot(SfRecordConverter *converter, SfSpan record,
 	errcallback.previous = error_context_stack;
 	error_context_stack = &errcallback;
 
-	json_tokener_reset(converter->tokener);
-	converter->record = json_tokener_parse_ex(converter->tokener, record.start,
-											  (int) record.len);
-	jerr = json_tokener_get_error(converter->tokener);
-	if (jerr != json_tokener_success ||
-		(size_t) json_tokener_get_parse_end(converter->tokener) != record.len)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_JSON_TEXT),
-				 errmsg("invalid JSON in a record"),
-				 errdetail("%s at byte %ld of the record.",
-						   jerr == json_tokener_success ? "unexpected bytes after the record" :
-						   jerr == json_tokener_continue ? "the record is incomplete" :
-						   json_tokener_error_desc(jerr),
-						   (long) json_tokener_get_parse_end(converter->tokener))));
-	if (!json_object_is_type(converter->record, json_type_object))
-		ereport(ERROR,
-				(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
-				 errmsg("a record is not a JSON object")));
-	if (json_object_object_length(converter->record) != record.members)
-		report_duplicate_member(record);
-
+	if (GetDatabaseEncoding() != PG_UTF8 && GetDatabaseEncoding() != PG_SQL_ASCII)
+	{
+		record.start = pg_any_to_server(record.start, (int) record.len, PG_UTF8);
+		record.len = strlen(record.start);
+	}
+	root = parse_record(record);
 	if (converter->needs_active_pair)
-		find_active_pair(converter->resource, converter->record, &pair, &profile);
+		find_active_pair(converter->resource, root, &pair, &profile);
 
 	for (int i = 0; i < converter->ncolumns; i++)
 	{
 		SfColumnPlan *column = &converter->columns[i];
 		int			index = column->attnum - 1;
-		struct json_object *value = NULL;
-		bool		found = false;
+		SfJsonNode *value = NULL;
 
 		converter->current_column = column;
 		converter->current_value = NULL;
@@ -1074,29 +1168,26 @@ sf_record_to_slot(SfRecordConverter *converter, SfSpan record,
 				continue;
 			case SF_SOURCE_LIST:
 				slot->tts_values[index] =
-					input_value(converter, column,
-								normalized_list_text(converter->record, column->path));
+					input_value(converter, column, normalized_list_text(root, column->path));
 				slot->tts_isnull[index] = false;
 				continue;
 			case SF_SOURCE_FIELD:
-				found = lookup_path(converter->record, column->path, &value);
-				if (!found && column->fallback_path != NULL)
-					found = lookup_path(converter->record, column->fallback_path, &value);
+				value = lookup_path(root, column->path);
+				if (value == NULL && column->fallback_path != NULL)
+					value = lookup_path(root, column->fallback_path);
 				break;
 			case SF_SOURCE_ACTIVE_PAIR:
-				found = lookup_path(pair, column->path, &value);
+				value = lookup_path(pair, column->path);
 				break;
 			case SF_SOURCE_ACTIVE_PROFILE:
-				found = lookup_path(profile, column->path, &value);
+				value = lookup_path(profile, column->path);
 				break;
 		}
-		if (found && value != NULL)
+		if (value != NULL)
 			slot->tts_values[index] = convert_value(converter, column, value,
 													&slot->tts_isnull[index]);
 	}
 
 	error_context_stack = errcallback.previous;
-	json_object_put(converter->record);
-	converter->record = NULL;
 	ExecStoreVirtualTuple(slot);
 }

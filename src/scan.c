@@ -678,7 +678,6 @@ void
 sf_scan_release(SfScan *scan)
 {
 	drop_all(scan);
-	sf_converter_release(scan->converter);
 }
 
 const SfScanStats *

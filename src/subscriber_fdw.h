@@ -198,7 +198,6 @@ typedef struct SfSpan
 {
 	const char *start;
 	size_t		len;
-	int			members;		/* an object's own members, found by the scan */
 } SfSpan;
 
 /* Steps through the records of a response without parsing them. */
@@ -250,8 +249,6 @@ typedef struct SfRecordConverter
 	Datum		remote_timezone;	/* text datum */
 	FmgrInfo	timestamp_in;	/* reads zone-less timestamps */
 	FmgrInfo	timestamp_zone; /* places them in remote_timezone */
-	struct json_tokener *tokener;
-	struct json_object *record; /* the record being converted */
 
 	/* for error context */
 	const char *request_label;
@@ -274,7 +271,6 @@ extern SfRecordConverter *sf_converter_create(const SfResource *resource,
 											  Relation rel,
 											  List *retrieved_attrs,
 											  const SfOptions *options);
-extern void sf_converter_release(SfRecordConverter *converter);
 extern void sf_record_to_slot(SfRecordConverter *converter, SfSpan record,
 							  const char *key, TupleTableSlot *slot);
 
