@@ -787,6 +787,33 @@ parse_record(SfSpan record)
 	return builder.root;
 }
 
+/* Checks a record that no column reads: valid JSON, and an object. */
+static void
+validate_record(SfSpan record)
+{
+	JsonLexContext *lex;
+	JsonParseErrorType result;
+
+#if PG_VERSION_NUM >= 170000
+	lex = makeJsonLexContextCstringLen(NULL, (char *) record.start, (int) record.len,
+									   GetDatabaseEncoding(), false);
+#else
+	lex = makeJsonLexContextCstringLen((char *) record.start, (int) record.len,
+									   GetDatabaseEncoding(), false);
+#endif
+	result = pg_parse_json(lex, &nullSemAction);
+	if (result != JSON_SUCCESS)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_JSON_TEXT),
+				 errmsg("invalid JSON in a record"),
+				 errdetail("%s (at byte %ld of the record)", json_errdetail(result, lex),
+						   (long) (lex->token_start - record.start))));
+	if (record.len == 0 || record.start[0] != '{')
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
+				 errmsg("a record is not a JSON object")));
+}
+
 static char **
 split_path(const char *path)
 {
@@ -1143,6 +1170,14 @@ sf_record_to_slot(SfRecordConverter *converter, SfSpan record,
 	{
 		record.start = pg_any_to_server(record.start, (int) record.len, PG_UTF8);
 		record.len = strlen(record.start);
+	}
+	if (converter->ncolumns == 0)
+	{
+		/* count(*) and the like: the record only has to be a valid object */
+		validate_record(record);
+		error_context_stack = errcallback.previous;
+		ExecStoreVirtualTuple(slot);
+		return;
 	}
 	root = parse_record(record);
 	if (converter->needs_active_pair)

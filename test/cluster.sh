@@ -7,7 +7,7 @@
 # "postgres" OS user in a temporary directory that user owns.
 
 SF_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-SF_PACKAGES="make gcc postgresql-15 postgresql-server-dev-15 libcurl4-openssl-dev libjson-c-dev postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl python3 curl openssl"
+SF_PACKAGES="make gcc valgrind postgresql-15 postgresql-server-dev-15 libcurl4-openssl-dev libjson-c-dev postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl python3 curl openssl"
 
 sf_log() { printf '==> %s\n' "$*" >&2; }
 
@@ -74,7 +74,17 @@ sf_start_cluster() {
 		shared_buffers = 128MB
 		log_min_messages = ${SF_LOG_MIN_MESSAGES:-warning}
 	EOF
-	sf_as_owner "$(sf_pg_bin)/pg_ctl" -D "$SF_PGDATA" -l "$SF_TMP/postgres.log" -w start >/dev/null
+	if [ -n "${SF_PG_WRAPPER:-}" ]; then
+		# e.g. valgrind: the postmaster runs under the wrapper, children too
+		sf_as_owner $SF_PG_WRAPPER "$(sf_pg_bin)/postgres" -D "$SF_PGDATA" \
+			>"$SF_TMP/postgres.log" 2>&1 &
+		for _ in $(seq 1 600); do
+			"$(sf_pg_bin)/pg_isready" -q -h 127.0.0.1 -p "$PGPORT" && break
+			sleep 0.5
+		done
+	else
+		sf_as_owner "$(sf_pg_bin)/pg_ctl" -D "$SF_PGDATA" -l "$SF_TMP/postgres.log" -w start >/dev/null
+	fi
 	export PGHOST=127.0.0.1 PGPORT PGUSER=postgres PGDATABASE=postgres
 }
 

@@ -58,7 +58,8 @@ subscriber_details record i, keys in order:
                         "countryCode":["BRA","DEU","USA","IRL"][i % 4]}
   lastUsageLocation {"mcc":"734","mnc":"04","lac":"","tac":"%d" % i,"cid":"","sac":"","rac":"","enb":""}
   lastIp           "10.%d.%d.%d" % ((i >> 16) & 255, (i >> 8) & 255, i & 255);
-                   "2001:db8::%x" % i when i % 17 == 5
+                   "2001:db8::%x:%x:%x" % ((i >> 16) & 255, (i >> 8) & 255, i & 255)
+                   when i % 17 == 5
   lastRatType "1", lastRatTypeLabel "3G (UTRAN 1)", lastDataRatType "6",
   lastDataRatTypeLabel "4G (WB-EUTRAN 6)", lastApn "flolive.net"
   isInDataSession  i % 2 == 1
@@ -85,7 +86,12 @@ SESSIONS GET /pcc/spcm/subscribers/{msisdn}/sessions (header tenant required:
 FAULTS: base path /_fault/<spec>/...  spec = comma-separated key=value:
   delay=MS status=CODE error=CODE retry_after=S times=N after=N body=KIND
   trickle=BPS oversize=BYTES reset=1 redirect=1 pit_rotate=1 never_end=1
-  pit_expire_after=N total=N
+  pit_expire_after=N total=N id=STR seed=N
+  id= does nothing but make a spec string (and so its counter) unique.
+  body=fuzz mutates the normal body deterministically from seed= (default 0):
+  1 to 3 of bit flips, byte insertions and deletions, truncation, swaps of
+  brackets, quotes, commas and colons, huge numbers, deep nesting, duplicated
+  spans, and values replaced by values of other JSON types (see fuzz_body()).
   Counter n = requests seen under this exact spec string since the last reset
   (1-based).  status/error/body/reset/redirect apply when
   after < n <= after + times (after defaults to 0, times to infinity).
@@ -102,6 +108,7 @@ import collections
 import json
 import operator
 import os
+import random
 import re
 import signal
 import socket
@@ -206,7 +213,7 @@ def detail_obj(S, N, i):
     if i % 11 == 7:
         d["lastIp"] = ""
     elif i % 17 == 5:
-        d["lastIp"] = "2001:db8::%x" % i
+        d["lastIp"] = "2001:db8::%x:%x:%x" % ((i >> 16) & 255, (i >> 8) & 255, i & 255)
     else:
         d["lastIp"] = "10.%d.%d.%d" % ((i >> 16) & 255, (i >> 8) & 255, i & 255)
     d["lastRatType"] = "1"
@@ -399,7 +406,11 @@ def build_detail_template(S, N, i):
         t.s(',"lastIp":""')
     elif i % 17 == 5:
         t.s(',"lastIp":"2001:db8::')
-        t.v('x', V_I)
+        t.v('x', V_IP1)
+        t.s(':')
+        t.v('x', V_IP2)
+        t.s(':')
+        t.v('x', V_IP3)
         t.s('"')
     else:
         t.s(',"lastIp":"10.')
@@ -669,10 +680,11 @@ def api_error(code, msg):
 
 
 FAULT_KEYS = {"delay", "status", "error", "retry_after", "times", "after", "body", "trickle",
-              "oversize", "reset", "redirect", "pit_rotate", "never_end", "pit_expire_after", "total"}
+              "oversize", "reset", "redirect", "pit_rotate", "never_end", "pit_expire_after", "total",
+              "id", "seed"}
 BODY_KINDS = {"malformed", "truncated", "notjson", "content_string", "record_array", "deep",
-              "bad_utf8", "nul", "bignum", "dupkey", "trailing", "empty", "lie_length"}
-INT_KEYS = FAULT_KEYS - {"body", "error"}
+              "bad_utf8", "nul", "bignum", "dupkey", "trailing", "empty", "lie_length", "fuzz"}
+INT_KEYS = FAULT_KEYS - {"body", "error", "id"}
 
 
 def parse_fault(spec):
@@ -847,6 +859,67 @@ def _first_record_span(r):
         return None
     first = (render_details if r.kind == "d" else render_subscribers)(r.S, r.N, r.start, 1)[0]  # bytes
     return 1, 1 + len(first)
+
+
+_FUZZ_SWAP = {ord("{"): b"[", ord("["): b"{", ord("}"): b"]", ord("]"): b"}", ord('"'): b"'",
+              ord(","): b":", ord(":"): b","}
+_FUZZ_VALUES = (b"null", b"true", b"false", b"0", b"-1", b"1e400", b"-1e400", b"1.5e-400",
+                b"123456789012345678901234567890", b"-9223372036854775809", b"18446744073709551616",
+                b"0.000000000000000000000000001", b'""', b'"x"', b"[]", b"{}", b"[1,2]",
+                b'{"a":1}', b'"\\u0000"', b'"\\ud800"', b'"\xff\xfe"', b'"2021-13-45 99:99:99"',
+                b'"not-a-uuid"', b'"999.999.999.999"', b'"\\u00e9t\\u00e9"', b"NaN", b"-", b"1.", b".5")
+
+
+def fuzz_body(body, seed):
+    """Deterministic mutation of a JSON body by random.Random(seed): 1 to 3
+    edits, each chosen from a fixed list.  Pure function of (body, seed)."""
+    rnd = random.Random(seed)
+    b = bytearray(body)
+    for _ in range(rnd.randint(1, 3)):
+        n = len(b)
+        op = rnd.randrange(11)
+        pos = rnd.randrange(n + 1) if n else 0
+        if op == 0 and n:                      # bit flips
+            for _ in range(rnd.randint(1, 4)):
+                k = rnd.randrange(n)
+                b[k] ^= 1 << rnd.randrange(8)
+        elif op == 1:                          # insert random bytes
+            b[pos:pos] = bytes(rnd.randrange(256) for _ in range(rnd.randint(1, 8)))
+        elif op == 2:                          # insert a structural byte
+            b[pos:pos] = rnd.choice((b"{", b"}", b"[", b"]", b'"', b",", b":", b"\\", b" ", b"\x00"))
+        elif op == 3 and n:                    # delete a run of bytes
+            del b[pos:pos + rnd.randint(1, 16)]
+        elif op == 4 and n:                    # truncate
+            del b[rnd.randrange(n):]
+        elif op == 5:                          # swap structural characters
+            idx = [k for k in range(n) if b[k] in _FUZZ_SWAP]
+            for k in rnd.sample(idx, min(len(idx), rnd.randint(1, 3))):
+                b[k:k + 1] = _FUZZ_SWAP[b[k]]
+        elif op == 6:                          # replace a scalar value by another kind
+            ms = list(re.finditer(rb':("(?:[^"\\]|\\.)*"|-?[0-9][0-9.eE+-]*|true|false|null)', bytes(b)))
+            if ms:
+                m = rnd.choice(ms)
+                b[m.start(1):m.end(1)] = rnd.choice(_FUZZ_VALUES)
+        elif op == 7:                          # a value wrapped in deep nesting
+            ms = list(re.finditer(rb':("(?:[^"\\]|\\.)*"|-?[0-9][0-9.eE+-]*|true|false|null)', bytes(b)))
+            if ms:
+                m = rnd.choice(ms)
+                d = rnd.choice((10, 63, 64, 65, 200, 5000))
+                b[m.start(1):m.end(1)] = b"[" * d + m.group(1) + b"]" * d
+        elif op == 8 and n:                    # duplicate a span
+            e = min(n, pos + rnd.randint(1, 64))
+            b[e:e] = b[pos:e]
+        elif op == 9:                          # a number grows huge
+            ms = list(re.finditer(rb"[0-9]+", bytes(b)))
+            if ms:
+                m = rnd.choice(ms)
+                b[m.end():m.end()] = b"9" * rnd.choice((20, 40, 400, 5000))
+        elif op == 10 and n:                   # replace a key of an object by another key
+            ms = list(re.finditer(rb'"([A-Za-z]+)":', bytes(b)))
+            if len(ms) > 1:
+                m1, m2 = rnd.sample(ms, 2)
+                b[m1.start(1):m1.end(1)] = m2.group(1)
+    return bytes(b)
 
 
 def mutate_body(r, kind):
@@ -1139,7 +1212,9 @@ class Handler(BaseHTTPRequestHandler):
         hdrs = list(r.headers)
         lie = False
         ctype = r.ctype
-        if active and "body" in fault:
+        if active and fault.get("body") == "fuzz":
+            bodyb, ctype, lie = fuzz_body(r.full(), fault.get("seed", 0)), ctype, False
+        elif active and "body" in fault:
             bodyb, ctype, lie = mutate_body(r, fault["body"])
         else:
             bodyb = None
