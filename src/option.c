@@ -190,34 +190,61 @@ base_url_is_valid(const char *url, const char **problem)
 		host = url + 8;
 	else
 	{
-		*problem = "the scheme must be http or https";
+		*problem = "The scheme must be http or https";
 		return false;
 	}
 	for (const char *p = url; *p; p++)
 	{
 		if ((unsigned char) *p <= ' ' || *p == 0x7f)
 		{
-			*problem = "it must not contain spaces or control characters";
+			*problem = "It must not contain spaces or control characters";
 			return false;
 		}
 		if (*p == '?' || *p == '#')
 		{
-			*problem = "it must not contain a query or a fragment";
+			*problem = "It must not contain a query or a fragment";
 			return false;
 		}
 	}
 	host_len = strcspn(host, "/");
 	if (host_len == 0)
 	{
-		*problem = "it has no host";
+		*problem = "It has no host";
 		return false;
 	}
 	if (memchr(host, '@', host_len) != NULL)
 	{
-		*problem = "credentials belong in a user mapping, not in the URL";
+		*problem = "Credentials belong in a user mapping, not in the URL";
 		return false;
 	}
 	return true;
+}
+
+/*
+ * The URL for a message, with any user information before the host replaced
+ * by "***": a URL that is refused for holding credentials must not repeat
+ * them.
+ */
+static char *
+redacted_url(const char *url)
+{
+	const char *authority = strstr(url, "://");
+	size_t		authority_len;
+	const char *at;
+
+	if (authority == NULL)
+		return pstrdup(url);
+	authority += 3;
+	authority_len = strcspn(authority, "/");
+	at = memchr(authority, '@', authority_len);
+	for (const char *p = at; p != NULL && p < authority + authority_len; p++)
+	{
+		if (*p == '@')
+			at = p;
+	}
+	if (at == NULL)
+		return pstrdup(url);
+	return psprintf("%.*s***%s", (int) (authority - url), url, at);
 }
 
 /* Accepts the canonical 8-4-4-4-12 hexadecimal form that the API uses. */
@@ -262,7 +289,7 @@ check_option_value(const SfOptionDef *def, DefElem *elem)
 				ereport(ERROR,
 						(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
 						 errmsg("invalid value for option \"%s\": \"%s\"",
-								def->name, value),
+								def->name, redacted_url(value)),
 						 errdetail("%s.", problem),
 						 errhint("Give an http:// or https:// URL such as \"https://api.example.com\".")));
 			break;

@@ -1,0 +1,130 @@
+-- customer_subscribers: the computed columns cross-checked against the raw
+-- imsiMsisdnPairs for a customer of 50 subscribers, and the key errors.
+\getenv sim_url SIM_URL
+\set ON_ERROR_STOP 1
+\set QUIET 1
+\pset format unaligned
+\pset tuples_only true
+\pset pager off
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS pgtap;
+CREATE EXTENSION IF NOT EXISTS subscriber_fdw;
+
+BEGIN;
+SELECT plan(22);
+
+CREATE SERVER tap10_sim FOREIGN DATA WRAPPER subscriber_fdw
+  OPTIONS (base_url :'sim_url', request_timeout '10');
+CREATE USER MAPPING FOR PUBLIC SERVER tap10_sim
+  OPTIONS (username 'sim', password 'sim-secret');
+CREATE SCHEMA tap10;
+IMPORT FOREIGN SCHEMA api LIMIT TO (customer_subscribers)
+  FROM SERVER tap10_sim INTO tap10;
+-- the same resource read in pages of 7
+CREATE FOREIGN TABLE tap10.paged (
+  customer_id uuid, subscriber_id uuid, iccid text, status text, imei text,
+  imeisv text, attached_customer_id uuid, attached_customer_name text,
+  active_imsi text, active_msisdn text, imsi_msisdn_pairs jsonb
+) SERVER tap10_sim OPTIONS (resource 'customer_subscribers', fetch_size '7');
+
+-- one read of customer 50 into a temporary table; each row's index i
+-- (0-based) is the first 8 hex digits of its subscriber_id
+CREATE TEMP TABLE tap10_rows ON COMMIT DROP AS
+  SELECT s.*, ('x' || left(s.subscriber_id::text, 8))::bit(32)::int AS i
+    FROM tap10.customer_subscribers s
+   WHERE customer_id = 'cccccccc-0000-4000-8000-000000000050';
+-- the pairs whose isLastActive is true, straight from the jsonb
+CREATE TEMP VIEW tap10_active AS
+  SELECT r.subscriber_id, p
+    FROM tap10_rows r, jsonb_array_elements(r.imsi_msisdn_pairs) p
+   WHERE (p->>'isLastActive')::boolean;
+
+SELECT is((SELECT count(*)::int FROM tap10_rows), 50, 'customer 50 has 50 rows');
+SELECT is((SELECT count(DISTINCT subscriber_id)::int FROM tap10_rows), 50,
+          'all subscriber_ids are distinct');
+SELECT results_eq(
+  'SELECT i FROM tap10_rows ORDER BY i',
+  'SELECT generate_series(0, 49)',
+  'the subscribers are numbers 0 to 49');
+SELECT is((SELECT count(*)::int FROM tap10_rows
+            WHERE customer_id IS DISTINCT FROM 'cccccccc-0000-4000-8000-000000000050'),
+          0, 'every row''s customer_id is the requested one');
+SELECT is((SELECT count(*)::int FROM tap10_rows
+            WHERE jsonb_typeof(imsi_msisdn_pairs) IS DISTINCT FROM 'array'),
+          0, 'imsi_msisdn_pairs is always a JSON array');
+SELECT is((SELECT count(*)::int FROM tap10_rows
+            WHERE jsonb_array_length(imsi_msisdn_pairs) <> 1 + i % 3),
+          0, 'subscriber i has 1 + i % 3 pairs');
+SELECT is((SELECT max(n)::int FROM (SELECT count(*) AS n FROM tap10_active
+                                     GROUP BY subscriber_id) c),
+          1, 'no subscriber has more than one active pair');
+SELECT is((SELECT count(*)::int FROM tap10_rows r
+            WHERE r.active_imsi IS DISTINCT FROM
+                  (SELECT a.p->>'imsi' FROM tap10_active a
+                    WHERE a.subscriber_id = r.subscriber_id)),
+          0, 'active_imsi is the imsi of the pair with isLastActive true');
+SELECT is((SELECT count(*)::int FROM tap10_rows r
+            WHERE r.active_msisdn IS DISTINCT FROM
+                  (SELECT a.p->>'msisdn' FROM tap10_active a
+                    WHERE a.subscriber_id = r.subscriber_id)),
+          0, 'active_msisdn is the msisdn of the pair with isLastActive true');
+SELECT is((SELECT count(*)::int FROM tap10_rows WHERE active_imsi IS NULL),
+          (SELECT count(*)::int FROM tap10_rows r WHERE NOT EXISTS
+             (SELECT FROM tap10_active a WHERE a.subscriber_id = r.subscriber_id)),
+          'active_imsi is NULL exactly where no pair is active');
+SELECT results_eq(
+  'SELECT i FROM tap10_rows WHERE active_imsi IS NULL ORDER BY i',
+  'SELECT i FROM generate_series(0, 49) i WHERE i % 7 = 3',
+  'the subscribers without an active pair are those with i % 7 = 3');
+SELECT is((SELECT count(*)::int FROM tap10_rows
+            WHERE active_imsi IS NOT NULL AND active_msisdn IS NULL),
+          (SELECT count(*)::int FROM tap10_active WHERE NOT p ? 'msisdn'),
+          'active_msisdn is NULL where the active pair has no msisdn');
+SELECT cmp_ok((SELECT count(*)::int FROM tap10_active WHERE NOT p ? 'msisdn'), '>', 0,
+              'some active pairs have no msisdn');
+SELECT is((SELECT count(*)::int FROM tap10_rows
+            WHERE attached_customer_id <> customer_id),
+          (SELECT count(*)::int FROM tap10_rows
+            WHERE attached_customer_name = 'Sub-customer 50'),
+          'the rows attached elsewhere are the sub-customer''s');
+SELECT results_eq(
+  'SELECT i FROM tap10_rows WHERE attached_customer_id <> customer_id ORDER BY i',
+  'SELECT i FROM generate_series(0, 49) i WHERE i % 5 = 4',
+  'sub-customer subscribers are those with i % 5 = 4');
+SELECT results_eq(
+  'SELECT i FROM tap10_rows WHERE imei IS NULL ORDER BY i',
+  'SELECT i FROM generate_series(0, 49) i WHERE i % 10 = 7',
+  'imei is NULL where the record has none (i % 10 = 7)');
+SELECT is((SELECT count(*)::int FROM tap10_rows
+            WHERE imeisv IS DISTINCT FROM '35430611' || lpad(i::text, 7, '0') || '01'),
+          0, 'imeisv follows the simulator''s formula');
+
+-- pages of 7 give the same rows as one page of 1000
+SELECT set_eq(
+  $$SELECT * FROM tap10.paged WHERE customer_id = 'cccccccc-0000-4000-8000-000000000050'$$,
+  $$SELECT * FROM tap10.customer_subscribers WHERE customer_id = 'cccccccc-0000-4000-8000-000000000050'$$,
+  'reading in pages of 7 gives the same 50 rows');
+SELECT is((SELECT count(*)::int FROM tap10.paged
+            WHERE customer_id = 'cccccccc-0000-4000-8000-000000000050'),
+          50, 'the paged read has 50 rows, none twice');
+
+-- errors
+SELECT throws_ok(
+  'SELECT * FROM tap10.customer_subscribers',
+  'HV00L',
+  'a query on foreign table "customer_subscribers" needs a customer to ask the API for',
+  'no key: HV00L, naming what is missing');
+SELECT throws_ok(
+  $$SELECT * FROM tap10.customer_subscribers WHERE status = 'ACTIVE'$$,
+  'HV00L',
+  'a query on foreign table "customer_subscribers" needs a customer to ask the API for',
+  'a condition on another column gives no key');
+SELECT throws_ok(
+  $$SELECT * FROM tap10.customer_subscribers
+     WHERE customer_id = '3bd92beb-0367-4e68-b50d-72c0fb08beab'$$,
+  '42704',
+  'customer "3bd92beb-0367-4e68-b50d-72c0fb08beab" does not exist',
+  'an unknown customer (CUSTOMER_1002) is 42704');
+
+SELECT * FROM finish();
+ROLLBACK;
