@@ -44,6 +44,8 @@ struct SfHttpClient
 	List	   *waiting;		/* submitted, not yet handed to curl */
 	List	   *running;		/* in the multi handle */
 	List	   *finished;		/* done, not yet returned to the caller */
+	char	   *spare_body;		/* a released body buffer, for the next one */
+	size_t		spare_capacity;
 	MemoryContextCallback cleanup;
 };
 
@@ -110,7 +112,7 @@ sf_http_escape_segment(const char *value)
 	return out;
 }
 
-/* Releases what libcurl allocated for the client: its header list. */
+/* Releases what the client holds outside PostgreSQL's memory. */
 static void
 client_cleanup(void *arg)
 {
@@ -118,20 +120,37 @@ client_cleanup(void *arg)
 
 	curl_slist_free_all(client->headers);
 	client->headers = NULL;
+	free(client->spare_body);
+	client->spare_body = NULL;
 }
 
 /* Detaches a request's handle from the multi handle and frees it. */
 static void
-request_cleanup(void *arg)
+detach_handle(SfHttpRequest *request)
 {
-	SfHttpRequest *request = (SfHttpRequest *) arg;
-
 	if (request->handle != NULL)
 	{
 		curl_multi_remove_handle(backend_multi, request->handle);
 		curl_easy_cleanup(request->handle);
 		request->handle = NULL;
 	}
+}
+
+/*
+ * Frees all a request holds outside PostgreSQL's memory: its curl handle
+ * and its body buffer.  Runs when the request's memory context goes away,
+ * on success and on error alike.
+ */
+static void
+request_cleanup(void *arg)
+{
+	SfHttpRequest *request = (SfHttpRequest *) arg;
+
+	detach_handle(request);
+	if (request->capacity > 0)
+		free(request->data);
+	request->data = NULL;
+	request->capacity = 0;
 }
 
 static struct curl_slist *
@@ -216,7 +235,9 @@ sf_http_request_create(SfHttpClient *client, SfHttpMethod method,
 /*
  * Appends what arrives to the request's body.  Runs inside libcurl, so it
  * must not raise an error: allocation failures and oversized bodies are
- * recorded, and returning 0 makes curl fail the transfer.
+ * recorded, and returning 0 makes curl fail the transfer.  The buffer is
+ * malloc'd so that it can outlive the request as the client's spare, which
+ * spares every chunk the page faults of a fresh buffer.
  */
 static size_t
 write_body(char *ptr, size_t size, size_t nmemb, void *userdata)
@@ -236,24 +257,19 @@ write_body(char *ptr, size_t size, size_t nmemb, void *userdata)
 		char	   *grown;
 
 		/* the first piece: size the buffer by Content-Length when sane */
-		if (request->capacity == 0 &&
+		if (request->len == 0 &&
 			curl_easy_getinfo(request->handle, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T,
 							  &announced) == CURLE_OK &&
 			announced > 0 && (size_t) announced <= request->limit)
 			want = Max(want, (size_t) announced + 1);
 		want = Max(want, 8192);
 		want = Min(want, request->limit + 1);
-		grown = MemoryContextAllocExtended(request->cxt, want,
-										   MCXT_ALLOC_HUGE | MCXT_ALLOC_NO_OOM);
+		grown = realloc(request->data, want);
 		if (grown == NULL)
 		{
 			request->out_of_memory = true;
 			return 0;
 		}
-		if (request->len > 0)
-			memcpy(grown, request->data, request->len);
-		if (request->data != NULL)
-			pfree(request->data);
 		request->data = grown;
 		request->capacity = want;
 	}
@@ -278,6 +294,15 @@ start_request(SfHttpRequest *request)
 	char	   *url = psprintf("%s%s", client->base_url, request->target);
 	CURL	   *handle;
 	long		low_speed_time = Max(1, options->request_timeout / 4);
+
+	/* reuse the body buffer of a request released before */
+	if (client->spare_body != NULL && request->data == NULL)
+	{
+		request->data = client->spare_body;
+		request->capacity = client->spare_capacity;
+		client->spare_body = NULL;
+		client->spare_capacity = 0;
+	}
 
 	handle = curl_easy_init();
 	if (handle == NULL)
@@ -446,21 +471,24 @@ finish_request(SfHttpRequest *request, CURLcode code)
 	request->status = status;
 	request->retry_after = retry_after > 0 ? (long) retry_after : -1;
 	request->transport_error = classify(code, request);
-	if (request->out_of_memory)
-		request->transport_message = "out of memory for the response body";
-	else if (request->transport_error == SF_TRANSPORT_TOO_LARGE)
+	if (request->transport_error == SF_TRANSPORT_TOO_LARGE)
 		request->transport_message = "the response exceeded max_response_size";
 	else if (code != CURLE_OK)
 		request->transport_message = request->errbuf[0] ?
 			request->errbuf : (char *) curl_easy_strerror(code);
-	if (request->data == NULL)
+	if (request->out_of_memory)
 	{
-		request->data = MemoryContextAllocZero(request->cxt, 1);
+		request->transport_error = SF_TRANSPORT_OTHER;
+		request->transport_message = "out of memory for the response body";
 		request->len = 0;
 	}
+	if (request->data == NULL)
+		request->data = "";		/* not owned: capacity stays 0 */
+	else
+		request->data[request->len] = '\0';
 	request->finished = true;
 
-	request_cleanup(request);
+	detach_handle(request);
 
 	old = MemoryContextSwitchTo(client->cxt);
 	client->running = list_delete_ptr(client->running, request);
@@ -546,7 +574,10 @@ sf_http_pending(SfHttpClient *client)
 		list_length(client->finished);
 }
 
-/* Frees a request, stopping its transfer if it is still running. */
+/*
+ * Frees a request, stopping its transfer if it is still running.  Its body
+ * buffer becomes the client's spare when the client has none.
+ */
 void
 sf_http_request_release(SfHttpRequest *request)
 {
@@ -555,6 +586,14 @@ sf_http_request_release(SfHttpRequest *request)
 	client->waiting = list_delete_ptr(client->waiting, request);
 	client->running = list_delete_ptr(client->running, request);
 	client->finished = list_delete_ptr(client->finished, request);
+	detach_handle(request);
+	if (client->spare_body == NULL && request->capacity > 0)
+	{
+		client->spare_body = request->data;
+		client->spare_capacity = request->capacity;
+		request->data = NULL;
+		request->capacity = 0;
+	}
 	MemoryContextDelete(request->cxt);
 }
 

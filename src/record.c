@@ -29,7 +29,9 @@
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/datetime.h"
 #include "utils/rel.h"
+#include "utils/timestamp.h"
 
 /*
  * PostgreSQL's SQL function json_object() and json-c's type json_object
@@ -63,16 +65,30 @@ skip_ws(const char *p, const char *end)
 	return p;
 }
 
-/* Skips a string starting at its opening quote; NULL if unterminated. */
+/* The bytes the structural scan stops at: quotes and brackets. */
+static const bool structural[256] = {
+	['"'] = true, ['{'] = true, ['}'] = true, ['['] = true, [']'] = true
+};
+
+/*
+ * Skips a string starting at its opening quote; NULL if unterminated.  A
+ * quote ends the string unless an odd number of backslashes precedes it.
+ */
 static const char *
 skip_string(const char *p, const char *end)
 {
-	for (p++; p < end; p++)
+	for (p++; p < end;)
 	{
-		if (*p == '\\')
-			p++;
-		else if (*p == '"')
-			return p + 1;
+		const char *quote = memchr(p, '"', end - p);
+		const char *backslash;
+
+		if (quote == NULL)
+			return NULL;
+		for (backslash = quote; backslash > p && backslash[-1] == '\\'; backslash--)
+			;
+		if (((quote - backslash) & 1) == 0)
+			return quote + 1;
+		p = quote + 1;
 	}
 	return NULL;
 }
@@ -89,8 +105,23 @@ skip_value(const char *p, const char *end, const char **problem)
 	int			depth = 0;
 
 	p = skip_ws(p, end);
+	if (p < end && *p != '"' && *p != '{' && *p != '[')
+	{
+		const char *start = p;
+
+		while (p < end && strchr(",:]} \t\r\n", *p) == NULL)
+			p++;
+		if (p == start)
+		{
+			*problem = "a value was expected";
+			return NULL;
+		}
+		return p;
+	}
 	for (;;)
 	{
+		while (p < end && !structural[(unsigned char) *p])
+			p++;
 		if (p >= end)
 		{
 			*problem = "the body ends inside a value";
@@ -115,30 +146,13 @@ skip_value(const char *p, const char *end, const char **problem)
 				}
 				stack[depth++] = *p++;
 				break;
-			case '}':
-			case ']':
+			default:			/* a closing bracket */
 				if (depth == 0 || stack[depth - 1] != (*p == '}' ? '{' : '['))
 				{
 					*problem = "brackets do not match";
 					return NULL;
 				}
 				depth--;
-				p++;
-				break;
-			default:
-				if (depth == 0)
-				{
-					const char *start = p;
-
-					while (p < end && strchr(",:]} \t\r\n", *p) == NULL)
-						p++;
-					if (p == start)
-					{
-						*problem = "a value was expected";
-						return NULL;
-					}
-					return p;
-				}
 				p++;
 				break;
 		}
@@ -602,6 +616,7 @@ typedef struct SfJsonNode
 {
 	SfJsonType	type;
 	const char *key;			/* member name, in an object */
+	int			keylen;
 	char	   *text;			/* scalar: string contents or token */
 	const char *raw;			/* container: its bytes in the body */
 	int			rawlen;
@@ -645,9 +660,12 @@ tree_add(TreeBuilder *builder, SfJsonType type)
 		if (parent->type == SF_JSON_OBJECT)
 		{
 			node->key = builder->pending_key;
+			node->keylen = strlen(node->key);
 			for (SfJsonNode *sibling = parent->first_child; sibling; sibling = sibling->next)
 			{
-				if (builder->duplicate_key == NULL && strcmp(sibling->key, node->key) == 0)
+				if (sibling->keylen == node->keylen &&
+					memcmp(sibling->key, node->key, node->keylen) == 0 &&
+					builder->duplicate_key == NULL)
 					builder->duplicate_key = node->key;
 			}
 		}
@@ -850,9 +868,12 @@ sf_converter_create(const SfResource *resource, Relation rel,
 
 	converter->resource = resource;
 	converter->columns = palloc0(Max(1, list_length(retrieved_attrs)) * sizeof(SfColumnPlan));
-	converter->remote_timezone = CStringGetTextDatum(options->remote_timezone);
+	converter->remote_timezone = pg_tzset(options->remote_timezone);
+	if (converter->remote_timezone == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("time zone \"%s\" is not recognized", options->remote_timezone)));
 	fmgr_info(F_TIMESTAMP_IN, &converter->timestamp_in);
-	fmgr_info(F_TIMEZONE_TEXT_TIMESTAMP, &converter->timestamp_zone);
 
 	foreach(lc, retrieved_attrs)
 	{
@@ -912,6 +933,31 @@ lookup_path(SfJsonNode *node, char **path)
 	for (; node != NULL && *path != NULL; path++)
 		node = member(node, *path);
 	return node;
+}
+
+/*
+ * Looks a column's path up in a record.  Records of one response list their
+ * members in the same order, so the position where the first member was
+ * found last time is tried first, which spares a search per column.
+ */
+static SfJsonNode *
+lookup_record_path(SfJsonNode **members, int nmembers, char **path, int *hint)
+{
+	const char *name = path[0];
+	int			namelen = strlen(name);
+
+	if (*hint < nmembers && members[*hint]->keylen == namelen &&
+		memcmp(members[*hint]->key, name, namelen) == 0)
+		return lookup_path(members[*hint], path + 1);
+	for (int i = 0; i < nmembers; i++)
+	{
+		if (members[i]->keylen == namelen && memcmp(members[i]->key, name, namelen) == 0)
+		{
+			*hint = i;
+			return lookup_path(members[i], path + 1);
+		}
+	}
+	return NULL;
 }
 
 static bool
@@ -1060,11 +1106,27 @@ input_value(SfRecordConverter *converter, SfColumnPlan *column, char *text)
 	converter->current_value = text;
 	if (column->is_timestamptz && timestamp_is_zoneless(text))
 	{
-		Datum		local = FunctionCall3(&converter->timestamp_in, CStringGetDatum(text),
-										  ObjectIdGetDatum(InvalidOid),
-										  Int32GetDatum(column->typmod));
+		Timestamp	local = DatumGetTimestamp(FunctionCall3(&converter->timestamp_in,
+															CStringGetDatum(text),
+															ObjectIdGetDatum(InvalidOid),
+															Int32GetDatum(column->typmod)));
+		struct pg_tm tm;
+		fsec_t		fsec;
+		int			offset;
+		TimestampTz result;
 
-		return FunctionCall2(&converter->timestamp_zone, converter->remote_timezone, local);
+		if (TIMESTAMP_NOT_FINITE(local))
+			return TimestampTzGetDatum(local);
+		if (timestamp2tm(local, NULL, &tm, &fsec, NULL, NULL) != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+					 errmsg("timestamp out of range")));
+		offset = DetermineTimeZoneOffset(&tm, converter->remote_timezone);
+		if (tm2timestamp(&tm, fsec, &offset, &result) != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+					 errmsg("timestamp out of range")));
+		return TimestampTzGetDatum(result);
 	}
 	return InputFunctionCall(&column->input, text, column->ioparam, column->typmod);
 }
@@ -1153,6 +1215,8 @@ sf_record_to_slot(SfRecordConverter *converter, SfSpan record,
 {
 	ErrorContextCallback errcallback;
 	SfJsonNode *root;
+	SfJsonNode **members;
+	int			nmembers = 0;
 	SfJsonNode *pair = NULL;
 	SfJsonNode *profile = NULL;
 
@@ -1180,6 +1244,9 @@ sf_record_to_slot(SfRecordConverter *converter, SfSpan record,
 		return;
 	}
 	root = parse_record(record);
+	members = palloc(Max(1, root->nchildren) * sizeof(SfJsonNode *));
+	for (SfJsonNode *child = root->first_child; child; child = child->next)
+		members[nmembers++] = child;
 	if (converter->needs_active_pair)
 		find_active_pair(converter->resource, root, &pair, &profile);
 
@@ -1207,7 +1274,8 @@ sf_record_to_slot(SfRecordConverter *converter, SfSpan record,
 				slot->tts_isnull[index] = false;
 				continue;
 			case SF_SOURCE_FIELD:
-				value = lookup_path(root, column->path);
+				value = lookup_record_path(members, nmembers, column->path,
+										   &column->hint);
 				if (value == NULL && column->fallback_path != NULL)
 					value = lookup_path(root, column->fallback_path);
 				break;

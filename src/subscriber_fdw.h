@@ -230,6 +230,7 @@ typedef struct SfColumnPlan
 	SfColumnSource source;
 	char	  **path;			/* NULL-terminated path segments */
 	char	  **fallback_path;
+	int			hint;			/* where the member was in the last record */
 	Oid			typid;
 	int32		typmod;
 	FmgrInfo	input;
@@ -246,9 +247,8 @@ typedef struct SfRecordConverter
 	SfColumnPlan *columns;		/* only the columns the query reads */
 	int			ncolumns;
 	bool		needs_active_pair;
-	Datum		remote_timezone;	/* text datum */
+	struct pg_tz *remote_timezone;	/* where zone-less timestamps are */
 	FmgrInfo	timestamp_in;	/* reads zone-less timestamps */
-	FmgrInfo	timestamp_zone; /* places them in remote_timezone */
 
 	/* for error context */
 	const char *request_label;
