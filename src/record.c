@@ -626,210 +626,240 @@ typedef struct SfJsonNode
 	struct SfJsonNode *next;
 } SfJsonNode;
 
-/* Where the tree builder stands while the parser walks a record. */
-typedef struct TreeBuilder
+/*
+ * The parser of one record.  PostgreSQL's JSON lexer (json_lex) validates
+ * the tokens; the grammar above them is here, so that strings need not be
+ * copied character by character and container tokens keep their position.
+ * Without "build" nothing is allocated: the record is only validated.
+ */
+typedef struct RecordParser
 {
 	JsonLexContext *lex;
-	SfJsonNode *stack[MAX_JSON_DEPTH + 1];
+	SfSpan		record;
+	bool		build;
 	int			depth;
-	SfJsonNode *root;
-	const char *pending_key;	/* name of the member whose value comes next */
-	const char *duplicate_key;	/* set when an object repeats a member */
-} TreeBuilder;
+	const char *duplicate_key;
+} RecordParser;
 
-#if PG_VERSION_NUM >= 160000
-#define SEM_ACTION_RESULT JsonParseErrorType
-#define SEM_ACTION_DONE return JSON_SUCCESS
+static void
+parser_error(RecordParser *parser, JsonParseErrorType error)
+{
+	ereport(ERROR,
+			(errcode(error == JSON_UNICODE_CODE_POINT_ZERO ?
+					 ERRCODE_UNTRANSLATABLE_CHARACTER : ERRCODE_INVALID_JSON_TEXT),
+			 errmsg("invalid JSON in a record"),
+			 errdetail("%s (at byte %ld of the record)",
+					   json_errdetail(error, parser->lex),
+					   (long) (parser->lex->token_start - parser->record.start))));
+}
+
+static inline void
+next_token(RecordParser *parser)
+{
+	JsonParseErrorType result = json_lex(parser->lex);
+
+	if (result != JSON_SUCCESS)
+		parser_error(parser, result);
+}
+
+static inline void
+expect_token(RecordParser *parser, JsonTokenType type, JsonParseErrorType error)
+{
+	if (parser->lex->token_type != type)
+		parser_error(parser, error);
+}
+
+static JsonLexContext *
+make_lexer(const char *text, int len, bool need_escapes)
+{
+#if PG_VERSION_NUM >= 170000
+	return makeJsonLexContextCstringLen(NULL, (char *) text, len,
+										GetDatabaseEncoding(), need_escapes);
 #else
-#define SEM_ACTION_RESULT void
-#define SEM_ACTION_DONE return
+	return makeJsonLexContextCstringLen((char *) text, len,
+										GetDatabaseEncoding(), need_escapes);
 #endif
-
-/* Hangs a new node under the open container, checking member names. */
-static SfJsonNode *
-tree_add(TreeBuilder *builder, SfJsonType type)
-{
-	SfJsonNode *node = palloc0(sizeof(SfJsonNode));
-	SfJsonNode *parent = builder->depth > 0 ? builder->stack[builder->depth - 1] : NULL;
-
-	node->type = type;
-	if (parent == NULL)
-		builder->root = node;
-	else
-	{
-		if (parent->type == SF_JSON_OBJECT)
-		{
-			node->key = builder->pending_key;
-			node->keylen = strlen(node->key);
-			for (SfJsonNode *sibling = parent->first_child; sibling; sibling = sibling->next)
-			{
-				if (sibling->keylen == node->keylen &&
-					memcmp(sibling->key, node->key, node->keylen) == 0 &&
-					builder->duplicate_key == NULL)
-					builder->duplicate_key = node->key;
-			}
-		}
-		if (parent->last_child)
-			parent->last_child->next = node;
-		else
-			parent->first_child = node;
-		parent->last_child = node;
-		parent->nchildren++;
-	}
-	return node;
-}
-
-static SEM_ACTION_RESULT
-tree_container_start(TreeBuilder *builder, SfJsonType type)
-{
-	SfJsonNode *node = tree_add(builder, type);
-
-	node->raw = builder->lex->token_start;
-	builder->stack[builder->depth++] = node;
-	SEM_ACTION_DONE;
-}
-
-static SEM_ACTION_RESULT
-tree_object_start(void *state)
-{
-#if PG_VERSION_NUM >= 160000
-	return tree_container_start((TreeBuilder *) state, SF_JSON_OBJECT);
-#else
-	tree_container_start((TreeBuilder *) state, SF_JSON_OBJECT);
-#endif
-}
-
-static SEM_ACTION_RESULT
-tree_array_start(void *state)
-{
-#if PG_VERSION_NUM >= 160000
-	return tree_container_start((TreeBuilder *) state, SF_JSON_ARRAY);
-#else
-	tree_container_start((TreeBuilder *) state, SF_JSON_ARRAY);
-#endif
-}
-
-/* Closes a container; the parser has just consumed its closing bracket. */
-static SEM_ACTION_RESULT
-tree_container_end(void *state)
-{
-	TreeBuilder *builder = (TreeBuilder *) state;
-	SfJsonNode *node = builder->stack[--builder->depth];
-
-	node->rawlen = (int) (builder->lex->prev_token_terminator - node->raw);
-	SEM_ACTION_DONE;
-}
-
-static SEM_ACTION_RESULT
-tree_field_start(void *state, char *fname, bool isnull)
-{
-	((TreeBuilder *) state)->pending_key = fname;
-	SEM_ACTION_DONE;
-}
-
-static SEM_ACTION_RESULT
-tree_scalar(void *state, char *token, JsonTokenType tokentype)
-{
-	TreeBuilder *builder = (TreeBuilder *) state;
-	SfJsonType	type;
-	SfJsonNode *node;
-
-	switch (tokentype)
-	{
-		case JSON_TOKEN_STRING:
-			type = SF_JSON_STRING;
-			break;
-		case JSON_TOKEN_NUMBER:
-			type = SF_JSON_NUMBER;
-			break;
-		case JSON_TOKEN_TRUE:
-		case JSON_TOKEN_FALSE:
-			type = SF_JSON_BOOL;
-			break;
-		default:
-			type = SF_JSON_NULL;
-			break;
-	}
-	node = tree_add(builder, type);
-	node->text = token;
-	SEM_ACTION_DONE;
 }
 
 /*
- * Parses one record into a tree.  Nesting was bounded by the structural
- * scan that found the record, so the recursive parser cannot run deep.
+ * The contents of the current string token.  Strings without a backslash,
+ * nearly all of them, are copied at once; the others are decoded by the
+ * lexer itself, so escapes follow PostgreSQL's rules (\u0000 refused).
  */
-static SfJsonNode *
-parse_record(SfSpan record)
+static char *
+token_string(RecordParser *parser, int *len)
 {
-	TreeBuilder builder;
-	JsonSemAction sem;
+	const char *start = parser->lex->token_start + 1;
+	int			n = (int) (parser->lex->token_terminator - start) - 1;
+	JsonLexContext *escaped;
 	JsonParseErrorType result;
 
-	memset(&builder, 0, sizeof(builder));
-	memset(&sem, 0, sizeof(sem));
-#if PG_VERSION_NUM >= 170000
-	builder.lex = makeJsonLexContextCstringLen(NULL, (char *) record.start, (int) record.len,
-											   GetDatabaseEncoding(), true);
-#else
-	builder.lex = makeJsonLexContextCstringLen((char *) record.start, (int) record.len,
-											   GetDatabaseEncoding(), true);
-#endif
-	sem.semstate = &builder;
-	sem.object_start = tree_object_start;
-	sem.object_end = tree_container_end;
-	sem.array_start = tree_array_start;
-	sem.array_end = tree_container_end;
-	sem.object_field_start = tree_field_start;
-	sem.scalar = tree_scalar;
-
-	result = pg_parse_json(builder.lex, &sem);
+	if (memchr(start, '\\', n) == NULL)
+	{
+		*len = n;
+		return pnstrdup(start, n);
+	}
+	escaped = make_lexer(parser->lex->token_start,
+						 (int) (parser->lex->token_terminator - parser->lex->token_start),
+						 true);
+	result = json_lex(escaped);
 	if (result != JSON_SUCCESS)
-		ereport(ERROR,
-				(errcode(result == JSON_UNICODE_CODE_POINT_ZERO ?
-						 ERRCODE_UNTRANSLATABLE_CHARACTER : ERRCODE_INVALID_JSON_TEXT),
-				 errmsg("invalid JSON in a record"),
-				 errdetail("%s (at byte %ld of the record)",
-						   json_errdetail(result, builder.lex),
-						   (long) (builder.lex->token_start - record.start))));
-	if (builder.root == NULL || builder.root->type != SF_JSON_OBJECT)
+		parser_error(parser, result);
+	*len = escaped->strval->len;
+	return escaped->strval->data;
+}
+
+/* Hangs a new node under its container, checking member names. */
+static SfJsonNode *
+add_node(RecordParser *parser, SfJsonNode *parent, SfJsonType type,
+		 char *key, int keylen)
+{
+	SfJsonNode *node = palloc0(sizeof(SfJsonNode));
+
+	node->type = type;
+	if (parent == NULL)
+		return node;
+	if (parent->type == SF_JSON_OBJECT)
+	{
+		node->key = key;
+		node->keylen = keylen;
+		for (SfJsonNode *sibling = parent->first_child; sibling; sibling = sibling->next)
+		{
+			if (sibling->keylen == keylen && memcmp(sibling->key, key, keylen) == 0 &&
+				parser->duplicate_key == NULL)
+				parser->duplicate_key = key;
+		}
+	}
+	if (parent->last_child)
+		parent->last_child->next = node;
+	else
+		parent->first_child = node;
+	parent->last_child = node;
+	parent->nchildren++;
+	return node;
+}
+
+/*
+ * Parses the value at the current token and leaves the lexer on the token
+ * after it.  Returns its node, or NULL when not building.  Recursion is
+ * bounded by MAX_JSON_DEPTH, which the structural scan that found the
+ * record enforced already.
+ */
+static SfJsonNode *
+parse_value(RecordParser *parser, SfJsonNode *parent, char *key, int keylen)
+{
+	JsonLexContext *lex = parser->lex;
+	SfJsonNode *node = NULL;
+	JsonTokenType type = lex->token_type;
+
+	switch (type)
+	{
+		case JSON_TOKEN_OBJECT_START:
+		case JSON_TOKEN_ARRAY_START:
+			{
+				bool		is_object = type == JSON_TOKEN_OBJECT_START;
+				JsonTokenType close = is_object ? JSON_TOKEN_OBJECT_END : JSON_TOKEN_ARRAY_END;
+
+				if (++parser->depth > MAX_JSON_DEPTH)
+					parser_error(parser, JSON_EXPECTED_JSON);
+				if (parser->build)
+				{
+					node = add_node(parser, parent, is_object ? SF_JSON_OBJECT : SF_JSON_ARRAY,
+									key, keylen);
+					node->raw = lex->token_start;
+				}
+				next_token(parser);
+				if (lex->token_type != close)
+				{
+					for (;;)
+					{
+						char	   *member_key = NULL;
+						int			member_keylen = 0;
+
+						if (is_object)
+						{
+							expect_token(parser, JSON_TOKEN_STRING, JSON_EXPECTED_STRING);
+							if (parser->build)
+								member_key = token_string(parser, &member_keylen);
+							next_token(parser);
+							expect_token(parser, JSON_TOKEN_COLON, JSON_EXPECTED_COLON);
+							next_token(parser);
+						}
+						parse_value(parser, node, member_key, member_keylen);
+						if (lex->token_type == JSON_TOKEN_COMMA)
+						{
+							next_token(parser);
+							continue;
+						}
+						expect_token(parser, close, is_object ?
+									 JSON_EXPECTED_OBJECT_NEXT : JSON_EXPECTED_ARRAY_NEXT);
+						break;
+					}
+				}
+				if (node != NULL)
+					node->rawlen = (int) (lex->token_terminator - node->raw);
+				parser->depth--;
+				next_token(parser);
+				return node;
+			}
+		case JSON_TOKEN_STRING:
+			if (parser->build)
+			{
+				int			len;
+
+				node = add_node(parser, parent, SF_JSON_STRING, key, keylen);
+				node->text = token_string(parser, &len);
+			}
+			break;
+		case JSON_TOKEN_NUMBER:
+		case JSON_TOKEN_TRUE:
+		case JSON_TOKEN_FALSE:
+		case JSON_TOKEN_NULL:
+			if (parser->build)
+			{
+				node = add_node(parser, parent,
+								type == JSON_TOKEN_NUMBER ? SF_JSON_NUMBER :
+								type == JSON_TOKEN_NULL ? SF_JSON_NULL : SF_JSON_BOOL,
+								key, keylen);
+				node->text = pnstrdup(lex->token_start,
+									  lex->token_terminator - lex->token_start);
+			}
+			break;
+		default:
+			parser_error(parser, JSON_EXPECTED_JSON);
+	}
+	next_token(parser);
+	return node;
+}
+
+/*
+ * Parses one record into a tree, or with build false only validates it.
+ * The record must be one JSON object with no member twice in any object.
+ */
+static SfJsonNode *
+parse_record(SfSpan record, bool build)
+{
+	RecordParser parser;
+	SfJsonNode *root;
+
+	memset(&parser, 0, sizeof(parser));
+	parser.record = record;
+	parser.build = build;
+	parser.lex = make_lexer(record.start, (int) record.len, false);
+	next_token(&parser);
+	if (parser.lex->token_type != JSON_TOKEN_OBJECT_START)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
 				 errmsg("a record is not a JSON object")));
-	if (builder.duplicate_key != NULL)
+	root = parse_value(&parser, NULL, NULL, 0);
+	expect_token(&parser, JSON_TOKEN_END, JSON_EXPECTED_END);
+	if (parser.duplicate_key != NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_DUPLICATE_JSON_OBJECT_KEY_VALUE),
 				 errmsg("a record has the member \"%s\" twice in one object",
-						builder.duplicate_key),
+						parser.duplicate_key),
 				 errdetail("A record that says two things about one field is refused rather than one of them picked.")));
-	return builder.root;
-}
-
-/* Checks a record that no column reads: valid JSON, and an object. */
-static void
-validate_record(SfSpan record)
-{
-	JsonLexContext *lex;
-	JsonParseErrorType result;
-
-#if PG_VERSION_NUM >= 170000
-	lex = makeJsonLexContextCstringLen(NULL, (char *) record.start, (int) record.len,
-									   GetDatabaseEncoding(), false);
-#else
-	lex = makeJsonLexContextCstringLen((char *) record.start, (int) record.len,
-									   GetDatabaseEncoding(), false);
-#endif
-	result = pg_parse_json(lex, &nullSemAction);
-	if (result != JSON_SUCCESS)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_JSON_TEXT),
-				 errmsg("invalid JSON in a record"),
-				 errdetail("%s (at byte %ld of the record)", json_errdetail(result, lex),
-						   (long) (lex->token_start - record.start))));
-	if (record.len == 0 || record.start[0] != '{')
-		ereport(ERROR,
-				(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
-				 errmsg("a record is not a JSON object")));
+	return root;
 }
 
 static char **
@@ -1238,12 +1268,12 @@ sf_record_to_slot(SfRecordConverter *converter, SfSpan record,
 	if (converter->ncolumns == 0)
 	{
 		/* count(*) and the like: the record only has to be a valid object */
-		validate_record(record);
+		parse_record(record, false);
 		error_context_stack = errcallback.previous;
 		ExecStoreVirtualTuple(slot);
 		return;
 	}
-	root = parse_record(record);
+	root = parse_record(record, true);
 	members = palloc(Max(1, root->nchildren) * sizeof(SfJsonNode *));
 	for (SfJsonNode *child = root->first_child; child; child = child->next)
 		members[nmembers++] = child;
