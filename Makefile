@@ -12,7 +12,7 @@ OBJS = \
 	src/subscriber_fdw.o
 
 EXTENSION = subscriber_fdw
-DATA = sql/subscriber_fdw--1.0.sql
+DATA = $(wildcard sql/subscriber_fdw--*.sql)
 PGFILEDESC = "subscriber_fdw - foreign tables over a subscriber REST API"
 
 REGRESS = setup validator customer_subscribers subscriber_details subscriber_sessions pushdown faults recipes
@@ -27,11 +27,13 @@ PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
 # The README's commands: every test, and the demo, on a throw-away cluster.
-.PHONY: test demo
+.PHONY: test demo bench
 test:
 	bash test/run_tests.sh
 demo:
 	bash test/demo.sh
+bench:
+	bash bench/run.sh
 
 # every object depends on the one header
 $(OBJS): src/subscriber_fdw.h

@@ -24,6 +24,7 @@
 #include "access/tupdesc.h"
 #include "catalog/pg_type.h"
 #include "common/jsonapi.h"
+#include "parser/parse_coerce.h"
 #include "mb/pg_wchar.h"
 #include "nodes/pg_list.h"
 #include "utils/fmgroids.h"
@@ -933,6 +934,7 @@ sf_converter_create(const SfResource *resource, Relation rel,
 		getTypeInputInfo(column->typid, &input_func, &column->ioparam);
 		fmgr_info(input_func, &column->input);
 		column->is_text = column->typid == TEXTOID;
+		column->empty_is_null = TypeCategory(column->typid) != TYPCATEGORY_STRING;
 		column->is_json = column->typid == JSONBOID || column->typid == JSONOID;
 		column->is_timestamptz = column->typid == TIMESTAMPTZOID;
 		if (column->source == SF_SOURCE_ACTIVE_PAIR ||
@@ -1178,7 +1180,7 @@ convert_value(SfRecordConverter *converter, SfColumnPlan *column,
 		case SF_JSON_STRING:
 			if (column->is_text)
 				return PointerGetDatum(cstring_to_text(value->text));
-			if (value->text[0] == '\0')
+			if (value->text[0] == '\0' && column->empty_is_null)
 			{
 				*isnull = true;
 				return (Datum) 0;

@@ -185,11 +185,15 @@ finish_stream(SfScan *scan, SfStream *stream)
 	}
 }
 
-/* Starts streams until max_concurrency of them run. */
+/*
+ * Starts streams until max_concurrency of them run.  Chunks waiting to be
+ * read count too, so that many short streams (one response per key) cannot
+ * pile up responses faster than rows are returned.
+ */
 static void
 open_streams(SfScan *scan)
 {
-	while (scan->open_streams < scan->options->max_concurrency &&
+	while (scan->open_streams + list_length(scan->ready) < scan->options->max_concurrency &&
 		   scan->next_to_open < scan->nstreams &&
 		   !(scan->limit >= 0 && scan->received >= scan->limit))
 	{
@@ -636,6 +640,7 @@ sf_scan_next(SfScan *scan, TupleTableSlot *slot)
 				stream->deferred = false;
 				send_next_request(scan, stream, 0);
 			}
+			open_streams(scan);
 			continue;
 		}
 		if (!pump(scan, true) && scan->ready == NIL)

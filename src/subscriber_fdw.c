@@ -79,6 +79,8 @@ typedef struct SfRelInfo
 	RestrictInfo *key_clause;	/* the WHERE clause giving the key, or NULL */
 	SfKeyKind	key_kind;
 	List	   *non_key_clauses;	/* every other restriction */
+	List	   *join_key_clauses;	/* join clauses that can give the key */
+	bool		option_key;		/* the customer_id option may give the key */
 	double		keys;			/* estimated number of keys */
 } SfRelInfo;
 
@@ -194,6 +196,26 @@ check_columns(Oid foreigntableid, const SfResource *resource)
 	return key_attnum;
 }
 
+/* Whether a join clause of the relation reads the given column. */
+static bool
+joins_on_column(RelOptInfo *baserel, AttrNumber attnum)
+{
+	ListCell   *lc;
+
+	if (attnum == InvalidAttrNumber)
+		return false;
+	foreach(lc, baserel->joininfo)
+	{
+		Bitmapset  *attrs = NULL;
+
+		pull_varattnos((Node *) ((RestrictInfo *) lfirst(lc))->clause,
+					   baserel->relid, &attrs);
+		if (bms_is_member(attnum - FirstLowInvalidHeapAttributeNumber, attrs))
+			return true;
+	}
+	return false;
+}
+
 /* Estimates how many keys a key expression yields. */
 static double
 estimate_keys(Expr *key_expr, SfKeyKind kind)
@@ -246,6 +268,18 @@ subscriberGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel,
 	if (info->key_clause != NULL)
 		info->keys = estimate_keys(key_expr, info->key_kind);
 
+	/*
+	 * The customer_id option is a fallback for queries that name no
+	 * customer.  A query that joins on the key names its customers through
+	 * the join, and answering it from the default customer alone would
+	 * silently drop rows.
+	 */
+	info->join_key_clauses = sf_parameterized_key_clauses(root, baserel, info->key_attnum);
+	info->option_key = info->resource->key_from_customer_option &&
+		info->options->customer_id != NULL &&
+		info->join_key_clauses == NIL &&
+		!joins_on_column(baserel, info->key_attnum);
+
 	baserel->fdw_private = info;
 	baserel->rows = clamp_row_est(info->keys * info->resource->rows_per_key *
 								  clauselist_selectivity(root, info->non_key_clauses,
@@ -253,12 +287,6 @@ subscriberGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel,
 														 NULL));
 }
 
-static bool
-has_option_key(const SfRelInfo *info)
-{
-	return info->resource->key_from_customer_option &&
-		info->options->customer_id != NULL;
-}
 
 static ForeignPath *
 make_path(PlannerInfo *root, RelOptInfo *baserel, double rows, double keys,
@@ -286,13 +314,13 @@ subscriberGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel,
 						  Oid foreigntableid)
 {
 	SfRelInfo  *info = (SfRelInfo *) baserel->fdw_private;
-	bool		keyed = info->key_clause != NULL || has_option_key(info);
+	bool		keyed = info->key_clause != NULL || info->option_key;
 	ListCell   *lc;
 
 	add_path(baserel, (Path *) make_path(root, baserel, baserel->rows, info->keys,
 										 NULL, NIL, keyed));
 
-	foreach(lc, sf_parameterized_key_clauses(root, baserel, info->key_attnum))
+	foreach(lc, info->join_key_clauses)
 	{
 		RestrictInfo *rinfo = (RestrictInfo *) lfirst(lc);
 		Relids		required_outer = bms_union(bms_difference(rinfo->clause_relids,
@@ -308,23 +336,30 @@ subscriberGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel,
 	}
 }
 
-/* The error of a query that gives no key, naming the condition to add. */
+/*
+ * The error of a query that gives no key, naming the condition to add.  A
+ * join on the key gives it only through a nested loop, which the planner
+ * may have been kept from choosing.
+ */
 static void
-report_missing_key(Oid foreigntableid, const SfResource *resource)
+report_missing_key(Oid foreigntableid, const SfRelInfo *info)
 {
+	const SfResource *resource = info->resource;
 	char	   *table = get_rel_name(foreigntableid);
+	bool		joined = info->join_key_clauses != NIL;
 
-	if (resource->key_from_customer_option)
-		ereport(ERROR,
-				(errcode(ERRCODE_FDW_UNABLE_TO_CREATE_EXECUTION),
-				 errmsg("a query on foreign table \"%s\" needs a %s to ask the API for",
-						table, resource->key_label),
-				 errhint("Add WHERE %s = '...' or %s IN (...), join on %s, or set option \"customer_id\" on the table or its server.",
-						 resource->key_column, resource->key_column, resource->key_column)));
 	ereport(ERROR,
 			(errcode(ERRCODE_FDW_UNABLE_TO_CREATE_EXECUTION),
 			 errmsg("a query on foreign table \"%s\" needs a %s to ask the API for",
 					table, resource->key_label),
+			 joined ?
+			 errdetail("A join on %s gives the key only as the inner side of a nested loop%s.",
+					   resource->key_column,
+					   resource->key_from_customer_option ?
+					   ", and option \"customer_id\" is not used in a query that joins on it" : "") : 0,
+			 resource->key_from_customer_option ?
+			 errhint("Add WHERE %s = '...' or %s IN (...), join on %s, or set option \"customer_id\" on the table or its server.",
+					 resource->key_column, resource->key_column, resource->key_column) :
 			 errhint("Add WHERE %s = '...' or %s IN (...), or join on %s.",
 					 resource->key_column, resource->key_column, resource->key_column)));
 }
@@ -383,8 +418,8 @@ subscriberGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel,
 		fdw_exprs = list_make1(key_expr);
 		key_kind = kind;
 	}
-	else if (!has_option_key(info))
-		report_missing_key(foreigntableid, info->resource);
+	else if (!info->option_key)
+		report_missing_key(foreigntableid, info);
 
 	/* every condition is also checked locally: results are always exact */
 	local_quals = extract_actual_clauses(scan_clauses, false);

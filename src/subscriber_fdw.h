@@ -236,6 +236,7 @@ typedef struct SfColumnPlan
 	FmgrInfo	input;
 	Oid			ioparam;
 	bool		is_text;
+	bool		empty_is_null;	/* "" is NULL: the type is not a string type */
 	bool		is_json;
 	bool		is_timestamptz;
 } SfColumnPlan;

@@ -21,8 +21,19 @@ fi
 
 sf_log "pgTAP: pg_prove"
 psql -q -X -c "DROP DATABASE IF EXISTS tap" -c "CREATE DATABASE tap" >/dev/null
-prove_status=0
-PGDATABASE=tap pg_prove --ext .sql -r test/pgtap || prove_status=$?
+pgtap_status=0
+PGDATABASE=tap pg_prove --ext .sql -r test/pgtap || pgtap_status=$?
 
-sf_log "pg_regress exit $regress_status, pg_prove exit $prove_status"
-[ "$regress_status" = 0 ] && [ "$prove_status" = 0 ]
+# shell tests that need more than SQL: a libpq client, TLS, secrets in the
+# server log, cancel and termination from outside; each prints TAP
+sf_log "shell tests: prove"
+shell_status=0
+SF_PGLOG="$SF_TMP/postgres.log" prove --exec bash \
+	test/client.sh test/tls.sh test/secrets.sh test/cancel.sh || shell_status=$?
+
+sf_log "simulator self-test"
+sim_status=0
+python3 test/sim_selftest.py || sim_status=$?
+
+sf_log "exit codes: pg_regress $regress_status, pg_prove $pgtap_status, prove $shell_status, simulator $sim_status"
+[ "$regress_status" = 0 ] && [ "$pgtap_status" = 0 ] && [ "$shell_status" = 0 ] && [ "$sim_status" = 0 ]
