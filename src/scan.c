@@ -10,8 +10,8 @@
  * its records.  Rows are returned from the current chunk while the stream's
  * next request is already under way, and the transfers are moved forward
  * every few rows, so the network's latency hides behind row processing.  A
- * stream holds at most one chunk waiting to be read, which bounds a scan's
- * memory by a few chunks whatever the number of rows.
+ * stream holds at most two chunks, the one being read and the next, which
+ * bounds a scan's memory whatever the number of rows.
  *
  * Transient failures are retried with exponential backoff and jitter; a
  * chunk is used only once it arrived whole, so a retry can neither duplicate
@@ -52,7 +52,6 @@ typedef struct SfStream
 	bool		opened;
 	bool		finished;
 	bool		deferred;		/* next request waits for a chunk to be read */
-	int			waiting_chunks; /* chunks in the ready queue */
 } SfStream;
 
 typedef struct SfChunk
@@ -549,22 +548,23 @@ handle_response(SfScan *scan, SfHttpRequest *response)
 	chunk->first_record = stream->received;
 	advance_stream(scan, stream, response, &envelope, chunk->nrecords);
 
+	/*
+	 * The next request goes out when this chunk starts being read, so a
+	 * stream holds two chunks at most: the one being read and the next one,
+	 * arriving or waiting.  A chunk without records is never read.
+	 */
 	if (chunk->nrecords > 0)
 	{
 		old = MemoryContextSwitchTo(scan->cxt);
 		scan->ready = lappend(scan->ready, chunk);
 		MemoryContextSwitchTo(old);
-		stream->waiting_chunks++;
+		stream->deferred = !stream->finished;
 	}
 	else
-		sf_http_request_release(response);
-
-	if (!stream->finished)
 	{
-		if (stream->waiting_chunks <= 1)
+		sf_http_request_release(response);
+		if (!stream->finished)
 			send_next_request(scan, stream, 0);
-		else
-			stream->deferred = true;
 	}
 }
 
@@ -634,7 +634,6 @@ sf_scan_next(SfScan *scan, TupleTableSlot *slot)
 			scan->ready = list_delete_first(scan->ready);
 			scan->current = chunk;
 			stream = chunk->stream;
-			stream->waiting_chunks--;
 			if (stream->deferred && !stream->finished)
 			{
 				stream->deferred = false;
