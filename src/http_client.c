@@ -31,7 +31,11 @@
 /* How often the wait loop wakes up to check for a query cancel. */
 #define WAIT_SLICE_MS		100
 
-/* A response slower than this many bytes/s for too long is aborted. */
+/*
+ * Once a response has started, one slower than this many bytes/s over a
+ * quarter of request_timeout is aborted: a server that trickles its body
+ * fails early instead of holding the query until request_timeout.
+ */
 #define LOW_SPEED_BYTES		1024
 
 struct SfHttpClient
@@ -41,6 +45,7 @@ struct SfHttpClient
 	const SfOptions *options;
 	struct curl_slist *headers;
 	int			max_running;
+	long		low_speed_window_ms;	/* see check_speed */
 	List	   *waiting;		/* submitted, not yet handed to curl */
 	List	   *running;		/* in the multi handle */
 	List	   *finished;		/* done, not yet returned to the caller */
@@ -185,6 +190,7 @@ sf_http_client_create(MemoryContext parent, const SfOptions *options,
 	client->cxt = cxt;
 	client->options = options;
 	client->max_running = options->max_concurrency;
+	client->low_speed_window_ms = Max(1, options->request_timeout / 4) * 1000L;
 	client->base_url = MemoryContextStrdup(cxt, options->base_url);
 	len = strlen(client->base_url);
 	while (len > 0 && client->base_url[len - 1] == '/')
@@ -279,6 +285,41 @@ write_body(char *ptr, size_t size, size_t nmemb, void *userdata)
 	return n;
 }
 
+/*
+ * libcurl's progress callback, used for the low-speed check.  Unlike
+ * CURLOPT_LOW_SPEED_TIME it leaves alone the wait for the first byte, which
+ * is the server's thinking time and governed by request_timeout.  Runs
+ * inside libcurl: it only records, and returning 1 aborts the transfer.
+ */
+static int
+check_speed(void *clientp, curl_off_t dltotal, curl_off_t dlnow,
+			curl_off_t ultotal, curl_off_t ulnow)
+{
+	SfHttpRequest *request = (SfHttpRequest *) clientp;
+	TimestampTz now;
+	long		window_ms = request->client->low_speed_window_ms;
+
+	if (dlnow == 0)
+		return 0;
+	now = GetCurrentTimestamp();
+	if (request->window_start == 0)
+	{
+		request->window_start = now;
+		request->window_bytes = dlnow;
+		return 0;
+	}
+	if (now - request->window_start < window_ms * INT64CONST(1000))
+		return 0;
+	if ((dlnow - request->window_bytes) * 1000 < LOW_SPEED_BYTES * window_ms)
+	{
+		request->too_slow = true;
+		return 1;
+	}
+	request->window_start = now;
+	request->window_bytes = dlnow;
+	return 0;
+}
+
 #define SETOPT(handle, option, value) \
 	do { \
 		if (curl_easy_setopt(handle, option, value) != CURLE_OK) \
@@ -293,7 +334,6 @@ start_request(SfHttpRequest *request)
 	const SfOptions *options = client->options;
 	char	   *url = psprintf("%s%s", client->base_url, request->target);
 	CURL	   *handle;
-	long		low_speed_time = Max(1, options->request_timeout / 4);
 
 	/* reuse the body buffer of a request released before */
 	if (client->spare_body != NULL && request->data == NULL)
@@ -333,8 +373,9 @@ start_request(SfHttpRequest *request)
 	SETOPT(handle, CURLOPT_NETRC, (long) CURL_NETRC_IGNORED);
 	SETOPT(handle, CURLOPT_CONNECTTIMEOUT_MS, options->connect_timeout * 1000L);
 	SETOPT(handle, CURLOPT_TIMEOUT_MS, options->request_timeout * 1000L);
-	SETOPT(handle, CURLOPT_LOW_SPEED_LIMIT, (long) LOW_SPEED_BYTES);
-	SETOPT(handle, CURLOPT_LOW_SPEED_TIME, low_speed_time);
+	SETOPT(handle, CURLOPT_XFERINFOFUNCTION, check_speed);
+	SETOPT(handle, CURLOPT_XFERINFODATA, request);
+	SETOPT(handle, CURLOPT_NOPROGRESS, 0L);
 	SETOPT(handle, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t) request->limit);
 	SETOPT(handle, CURLOPT_SSL_VERIFYPEER, options->tls_verify ? 1L : 0L);
 	SETOPT(handle, CURLOPT_SSL_VERIFYHOST, options->tls_verify ? 2L : 0L);
@@ -451,6 +492,8 @@ classify(CURLcode code, const SfHttpRequest *request)
 			return SF_TRANSPORT_TOO_LARGE;
 		case CURLE_WRITE_ERROR:
 			return request->overflowed ? SF_TRANSPORT_TOO_LARGE : SF_TRANSPORT_OTHER;
+		case CURLE_ABORTED_BY_CALLBACK:
+			return request->too_slow ? SF_TRANSPORT_TIMEOUT : SF_TRANSPORT_OTHER;
 		default:
 			return SF_TRANSPORT_OTHER;
 	}
@@ -473,6 +516,11 @@ finish_request(SfHttpRequest *request, CURLcode code)
 	request->transport_error = classify(code, request);
 	if (request->transport_error == SF_TRANSPORT_TOO_LARGE)
 		request->transport_message = "the response exceeded max_response_size";
+	else if (request->too_slow)
+		request->transport_message =
+			MemoryContextStrdup(request->cxt,
+								psprintf("the response arrived slower than %d bytes/s for %ld s",
+										 LOW_SPEED_BYTES, client->low_speed_window_ms / 1000));
 	else if (code != CURLE_OK)
 		request->transport_message = request->errbuf[0] ?
 			request->errbuf : (char *) curl_easy_strerror(code);

@@ -267,6 +267,28 @@ printable_excerpt(const char *data, size_t len, size_t max)
 	return out;
 }
 
+/*
+ * Whether a request that failed below HTTP may be sent again.  A refused
+ * connection never reached the API.  A timeout or a broken connection may
+ * have lost an answer the API did send: asking again is harmless for a page
+ * number, but a point in time moves on with every answer, so asking again
+ * for it would skip a chunk.
+ */
+static bool
+retry_is_safe(SfScan *scan, SfStream *stream, SfHttpRequest *response)
+{
+	switch (response->transport_error)
+	{
+		case SF_TRANSPORT_CONNECT:
+			return true;
+		case SF_TRANSPORT_TIMEOUT:
+		case SF_TRANSPORT_BROKEN:
+			return scan->resource->paging != SF_PAGING_PIT || stream->cursor == NULL;
+		default:
+			return false;
+	}
+}
+
 /* Raises the error for a request that failed below HTTP. */
 static void
 raise_transport_error(SfScan *scan, SfHttpRequest *request)
@@ -293,6 +315,9 @@ raise_transport_error(SfScan *scan, SfHttpRequest *request)
 					(errcode(ERRCODE_CONNECTION_FAILURE),
 					 errmsg("the connection to the subscriber API failed"),
 					 errdetail("%s (after %d retries).", request->transport_message, retries),
+					 scan->resource->paging == SF_PAGING_PIT &&
+					 ((SfStream *) request->owner)->cursor != NULL ?
+					 errhint("A chunk of a point in time cannot be asked for again; run the query again.") :
 					 request->transport_error == SF_TRANSPORT_TIMEOUT ?
 					 errhint("Raise option \"request_timeout\" if the API is slow but alive.") : 0,
 					 errcontext("request %s", label)));
@@ -447,6 +472,12 @@ advance_stream(SfScan *scan, SfStream *stream, SfHttpRequest *response,
 		case SF_PAGING_PIT:
 			if (stream->expected_total < 0)
 				raise_protocol_error(response, "The response has no totalRecordAmount.");
+			/* an early end means chunks went missing: never return a part */
+			if (nrecords == 0 && stream->received < stream->expected_total &&
+				!(scan->limit >= 0 && scan->received >= scan->limit))
+				raise_protocol_error(response,
+									 psprintf("The point in time ended after " INT64_FORMAT " of " INT64_FORMAT " records.",
+											  stream->received, stream->expected_total));
 			if (nrecords == 0 || stream->received >= stream->expected_total)
 				finish_stream(scan, stream);
 			else if (envelope->cursor == NULL)
@@ -500,11 +531,7 @@ handle_response(SfScan *scan, SfHttpRequest *response)
 
 	if (response->transport_error != SF_TRANSPORT_OK)
 	{
-		bool		transient = response->transport_error == SF_TRANSPORT_CONNECT ||
-			response->transport_error == SF_TRANSPORT_TIMEOUT ||
-			response->transport_error == SF_TRANSPORT_BROKEN;
-
-		if (transient && retry(scan, response))
+		if (retry_is_safe(scan, stream, response) && retry(scan, response))
 			return;
 		raise_transport_error(scan, response);
 	}

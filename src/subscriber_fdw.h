@@ -167,6 +167,9 @@ typedef struct SfHttpRequest
 	size_t		limit;
 	bool		overflowed;
 	bool		out_of_memory;
+	bool		too_slow;
+	TimestampTz window_start;	/* low-speed check: start of the window */
+	int64		window_bytes;	/* and the bytes received by then */
 	TimestampTz start_after;
 	char	   *errbuf;
 } SfHttpRequest;

@@ -86,7 +86,9 @@ SESSIONS GET /pcc/spcm/subscribers/{msisdn}/sessions (header tenant required:
 FAULTS: base path /_fault/<spec>/...  spec = comma-separated key=value:
   delay=MS status=CODE error=CODE retry_after=S times=N after=N body=KIND
   trickle=BPS oversize=BYTES reset=1 redirect=1 pit_rotate=1 never_end=1
-  pit_expire_after=N total=N id=STR seed=N
+  pit_expire_after=N total=N id=STR seed=N lose=1
+  lose=1 handles the request in full (a point in time advances) and then
+  resets the connection instead of answering: a response lost on the way.
   id= does nothing but make a spec string (and so its counter) unique.
   body=fuzz mutates the normal body deterministically from seed= (default 0):
   1 to 3 of bit flips, byte insertions and deletions, truncation, swaps of
@@ -681,7 +683,7 @@ def api_error(code, msg):
 
 FAULT_KEYS = {"delay", "status", "error", "retry_after", "times", "after", "body", "trickle",
               "oversize", "reset", "redirect", "pit_rotate", "never_end", "pit_expire_after", "total",
-              "id", "seed"}
+              "id", "seed", "lose"}
 BODY_KINDS = {"malformed", "truncated", "notjson", "content_string", "record_array", "deep",
               "bad_utf8", "nul", "bignum", "dupkey", "trailing", "empty", "lie_length", "fuzz"}
 INT_KEYS = FAULT_KEYS - {"body", "error", "id"}
@@ -1122,6 +1124,19 @@ class Handler(BaseHTTPRequestHandler):
 
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _dispatch
 
+    def _abort(self):
+        """Closes the connection with a TCP reset, answering nothing."""
+        self.close_connection = True
+        try:
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        except OSError:
+            pass
+        try:
+            self.rfile.close()
+            self.connection.close()
+        except OSError:
+            pass
+
     def _reply(self, entry, status, body, ctype="application/json", headers=(), records=-1):
         entry["status"] = status
         entry["records"] = records
@@ -1163,16 +1178,7 @@ class Handler(BaseHTTPRequestHandler):
         m_sess = R_SESS.match(path) if not (m_subs or m_det) else None
         if active and fault.get("reset"):
             entry["status"] = 0
-            self.close_connection = True
-            try:
-                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-            except OSError:
-                pass
-            try:
-                self.rfile.close()
-                self.connection.close()
-            except OSError:
-                pass
+            self._abort()
             return
         if active and fault.get("redirect"):
             b = b'{"errorCode":"","errorMessage":"moved"}'
@@ -1209,6 +1215,10 @@ class Handler(BaseHTTPRequestHandler):
             r = Resp(404, api_error("GLOBAL_404", "No such endpoint"))
         entry["status"] = r.status
         entry["records"] = r.records
+        if active and fault.get("lose"):
+            entry["status"] = 0
+            self._abort()
+            return
         hdrs = list(r.headers)
         lie = False
         ctype = r.ctype

@@ -1,0 +1,183 @@
+-- Faults: the texts of the errors for each fault class of the simulator,
+-- and that the session goes on working after each.  Runs after "setup"
+-- (server sim, schema api).  Fault specs carry a per-run id so that the
+-- simulator's per-spec counters start afresh; the id never shows in output,
+-- nor do ports or timings (masked below).
+\getenv sim_url SIM_URL
+\set run `date +%s%N`
+SELECT set_config('faults.sim', :'sim_url', false) IS NOT NULL AS sim_url_set;
+SELECT set_config('faults.run', :'run', false) IS NOT NULL AS run_set;
+SET client_min_messages = warning;
+
+-- a server on the simulator behind a fault spec, a user mapping, the three
+-- tables imported into a schema of the same name
+CREATE FUNCTION fault_server(name text, spec text, opts text DEFAULT '')
+RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+  EXECUTE format('CREATE SERVER %I FOREIGN DATA WRAPPER subscriber_fdw OPTIONS '
+                 '(base_url %L, tenant ''acme''%s)', name,
+                 current_setting('faults.sim') || '/_fault/' || spec || ',id=' ||
+                 current_setting('faults.run') || '-' || name,
+                 CASE WHEN opts = '' THEN '' ELSE ', ' || opts END);
+  EXECUTE format('CREATE USER MAPPING FOR PUBLIC SERVER %I OPTIONS (username ''sim'', password ''sim-secret'')', name);
+  EXECUTE format('CREATE SCHEMA %I', name);
+  EXECUTE format('IMPORT FOREIGN SCHEMA api FROM SERVER %I INTO %I', name, name);
+END $$;
+
+-- Runs a query to its end with every column converted, and shows the rows
+-- it counted or the error: SQLSTATE, message, detail, hint and the first
+-- line of the context where it says more than the query.  libcurl's own words (which carry ports, timings and
+-- vary between versions) are cut from transport errors, keeping the count
+-- of retries.
+CREATE FUNCTION fault_show(q text) RETURNS TABLE (item text, value text)
+LANGUAGE plpgsql AS $$
+DECLARE
+  n bigint;
+  st text; msg text; det text; hin text; ctx text;
+BEGIN
+  EXECUTE 'SELECT count(*) FROM (' || q || ') t WHERE t::text IS NOT NULL' INTO n;
+  item := 'rows'; value := n; RETURN NEXT;
+EXCEPTION WHEN OTHERS THEN
+  GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT,
+    det = PG_EXCEPTION_DETAIL, hin = PG_EXCEPTION_HINT, ctx = PG_EXCEPTION_CONTEXT;
+  IF st IN ('08001', '08006') THEN
+    det := '<libcurl message>' || coalesce(substring(det FROM ' \(after [0-9]+ retries\)\.$'), '');
+  END IF;
+  item := 'sqlstate'; value := st; RETURN NEXT;
+  item := 'message'; value := msg; RETURN NEXT;
+  IF det <> '' THEN item := 'detail'; value := det; RETURN NEXT; END IF;
+  IF hin <> '' THEN item := 'hint'; value := hin; RETURN NEXT; END IF;
+  -- the context of errors that name their request in the message is only
+  -- this function's own statement
+  IF ctx NOT LIKE 'SQL statement%' THEN
+    item := 'context'; value := split_part(ctx, E'\n', 1); RETURN NEXT;
+  END IF;
+END $$;
+
+-- the normal query that must work after every error
+CREATE VIEW faults_normal AS
+  SELECT subscriber_id, status FROM api.customer_subscribers
+   WHERE customer_id = 'cccccccc-0000-4000-8000-000000000003';
+
+-- 503 twice, then 200: retried, the rows once each
+SELECT fault_server('f_retry', 'status=503,times=2', 'max_retries ''3''');
+SELECT subscriber_id, status FROM f_retry.customer_subscribers
+ WHERE customer_id = 'cccccccc-0000-4000-8000-000000000003' ORDER BY 1;
+SELECT fault_server('f_retry_x', 'status=503,times=2', 'max_retries ''3''');
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+SELECT * FROM f_retry_x.customer_subscribers
+ WHERE customer_id = 'cccccccc-0000-4000-8000-000000000003';
+
+-- overload after retries: 503, 429, GLOBAL_1001
+SELECT fault_server('f_503', 'status=503', 'max_retries ''1''');
+SELECT * FROM fault_show($$SELECT * FROM f_503.customer_subscribers
+                           WHERE customer_id = 'cccccccc-0000-4000-8000-000000000003'$$);
+SELECT fault_server('f_429', 'status=429', 'max_retries ''1''');
+SELECT * FROM fault_show($$SELECT * FROM f_429.subscriber_sessions WHERE msisdn = '3531234567'$$);
+SELECT fault_server('f_1001', 'error=GLOBAL_1001', 'max_retries ''1''');
+SELECT * FROM fault_show($$SELECT * FROM f_1001.subscriber_details
+                           WHERE customer_id = 'cccccccc-0000-4000-8000-000000000003'$$);
+
+-- authentication, permission, other remote errors
+SELECT fault_server('f_401', 'status=401');
+SELECT * FROM fault_show($$SELECT * FROM f_401.customer_subscribers
+                           WHERE customer_id = 'cccccccc-0000-4000-8000-000000000003'$$);
+SELECT fault_server('f_403', 'status=403');
+SELECT * FROM fault_show($$SELECT * FROM f_403.subscriber_sessions WHERE msisdn = '3531234567'$$);
+SELECT fault_server('f_500', 'status=500');
+SELECT * FROM fault_show($$SELECT * FROM f_500.customer_subscribers
+                           WHERE customer_id = 'cccccccc-0000-4000-8000-000000000003'$$);
+SELECT fault_server('f_1006', 'error=CUSTOMER_1006');
+SELECT * FROM fault_show($$SELECT * FROM f_1006.subscriber_details
+                           WHERE customer_id = 'cccccccc-0000-4000-8000-000000000003'$$);
+SELECT * FROM fault_show($$SELECT * FROM api.customer_subscribers
+                           WHERE customer_id = '12345678-1234-4234-8234-123456789012'$$);
+SELECT fault_server('f_redirect', 'redirect=1');
+SELECT * FROM fault_show($$SELECT * FROM f_redirect.customer_subscribers
+                           WHERE customer_id = 'cccccccc-0000-4000-8000-000000000003'$$);
+
+-- an error not caught: psql shows it whole; the next query works
+SELECT * FROM f_500.subscriber_sessions WHERE msisdn = '3531234567';
+SELECT * FROM faults_normal ORDER BY 1;
+-- the same inside a transaction block
+BEGIN;
+SELECT count(*) FROM faults_normal;
+SELECT * FROM f_401.subscriber_details WHERE customer_id = 'cccccccc-0000-4000-8000-000000000003';
+ROLLBACK;
+SELECT count(*) FROM faults_normal;
+
+-- transport: refused, reset, timeout, low-speed abort, oversize
+CREATE SERVER f_refused FOREIGN DATA WRAPPER subscriber_fdw
+  OPTIONS (base_url 'http://127.0.0.1:1', max_retries '2');
+CREATE USER MAPPING FOR PUBLIC SERVER f_refused OPTIONS (username 'sim', password 'sim-secret');
+CREATE FOREIGN TABLE f_refused_subs (customer_id uuid, status text)
+  SERVER f_refused OPTIONS (resource 'customer_subscribers');
+SELECT * FROM fault_show($$SELECT * FROM f_refused_subs
+                           WHERE customer_id = 'cccccccc-0000-4000-8000-000000000003'$$);
+SELECT fault_server('f_reset', 'reset=1', 'max_retries ''1''');
+SELECT * FROM fault_show($$SELECT * FROM f_reset.customer_subscribers
+                           WHERE customer_id = 'cccccccc-0000-4000-8000-000000000003'$$);
+SELECT fault_server('f_slow', 'delay=2500', 'max_retries ''0'', request_timeout ''1''');
+SELECT * FROM fault_show($$SELECT * FROM f_slow.subscriber_sessions WHERE msisdn = '3531234567'$$);
+SELECT fault_server('f_trickle', 'trickle=200', 'max_retries ''0'', request_timeout ''8''');
+SELECT * FROM fault_show($$SELECT * FROM f_trickle.subscriber_details
+                           WHERE customer_id = 'cccccccc-0000-4000-8000-000000000003'$$);
+SELECT fault_server('f_big', 'oversize=100000', 'max_response_size ''20000''');
+SELECT * FROM fault_show($$SELECT * FROM f_big.customer_subscribers
+                           WHERE customer_id = 'cccccccc-0000-4000-8000-000000000003'$$);
+SELECT count(*) FROM faults_normal;
+
+-- bodies that are not what they should be
+SELECT count(fault_server('f_' || k, 'body=' || k, 'max_retries ''0'''))
+  FROM unnest(array['notjson', 'empty', 'truncated', 'trailing', 'malformed', 'lie_length',
+                    'content_string', 'record_array', 'deep', 'bad_utf8', 'nul', 'dupkey',
+                    'bignum']) k;
+SELECT k AS body, t AS "table", s.item, s.value
+  FROM unnest(array['notjson', 'empty', 'truncated', 'trailing', 'malformed', 'lie_length',
+                    'content_string', 'record_array', 'deep', 'bad_utf8', 'nul', 'dupkey']) WITH ORDINALITY AS k(k, kn),
+       unnest(array['customer_subscribers', 'subscriber_details', 'subscriber_sessions']) AS t(t),
+       fault_show(format('SELECT * FROM %I.%I WHERE %s', 'f_' || k, t,
+                         CASE t WHEN 'subscriber_sessions' THEN 'msisdn = ''3531234567'''
+                                ELSE 'customer_id = ''cccccccc-0000-4000-8000-000000000003''' END))
+         WITH ORDINALITY AS s(item, value, n)
+ WHERE NOT (t = 'subscriber_sessions' AND k IN ('content_string', 'record_array'))
+ ORDER BY kn, t, n;
+SELECT count(*) FROM faults_normal;
+
+-- big numbers: exact where the type holds them, an error where it does not
+SELECT subscriber_id, daily_sms_usage = 1e400 AS daily_is_1e400, monthly_sms_usage
+  FROM f_bignum.subscriber_details
+ WHERE customer_id = 'cccccccc-0000-4000-8000-000000000003' ORDER BY 1;
+CREATE FOREIGN TABLE f_bignum.int_usage (customer_id uuid, daily_sms_usage int)
+  SERVER f_bignum OPTIONS (resource 'subscriber_details');
+CREATE FOREIGN TABLE f_bignum.bigint_usage (customer_id uuid, monthly_sms_usage bigint)
+  SERVER f_bignum OPTIONS (resource 'subscriber_details');
+SELECT * FROM fault_show($$SELECT * FROM f_bignum.int_usage
+                           WHERE customer_id = 'cccccccc-0000-4000-8000-000000000003'$$);
+SELECT * FROM fault_show($$SELECT * FROM f_bignum.bigint_usage
+                           WHERE customer_id = 'cccccccc-0000-4000-8000-000000000003'$$);
+SELECT * FROM fault_show($$SELECT * FROM f_bignum.customer_subscribers
+                           WHERE customer_id = 'cccccccc-0000-4000-8000-000000000003'$$);
+
+-- an error in the middle of a scan read through a cursor: the point in time
+-- expires after the first chunk; the cursor's first rows came, then the error
+SELECT fault_server('f_expire', 'pit_expire_after=1', 'fetch_size ''5''');
+BEGIN;
+DECLARE c CURSOR FOR
+  SELECT subscriber_id FROM f_expire.subscriber_details
+   WHERE customer_id = 'cccccccc-0000-4000-8000-000000000020';
+FETCH 3 FROM c;
+FETCH 10 FROM c;
+ROLLBACK;
+SELECT count(*) FROM faults_normal;
+
+-- statement_timeout ends a request in flight, and a retry's backoff wait
+SELECT fault_server('f_hang', 'delay=5000', 'max_retries ''0''');
+SELECT fault_server('f_backoff', 'status=503,retry_after=10', 'max_retries ''3''');
+SET statement_timeout = '1s';
+SELECT * FROM f_hang.customer_subscribers WHERE customer_id = 'cccccccc-0000-4000-8000-000000000003';
+SELECT * FROM f_backoff.customer_subscribers WHERE customer_id = 'cccccccc-0000-4000-8000-000000000003';
+RESET statement_timeout;
+SELECT * FROM faults_normal ORDER BY 1;
+
+RESET client_min_messages;
