@@ -31,9 +31,15 @@ shell_status=0
 SF_PGLOG="$SF_TMP/postgres.log" prove --exec bash \
 	test/client.sh test/tls.sh test/secrets.sh test/cancel.sh || shell_status=$?
 
+# a short fuzz run on every test run; the long one is in the README
+sf_log "fuzz: 3000 mutated bodies"
+fuzz_status=0
+python3 test/fuzz.py --queries 3000 --batch 500 || fuzz_status=$?
+
 sf_log "simulator self-test"
 sim_status=0
 python3 test/sim_selftest.py || sim_status=$?
 
-sf_log "exit codes: pg_regress $regress_status, pg_prove $pgtap_status, prove $shell_status, simulator $sim_status"
-[ "$regress_status" = 0 ] && [ "$pgtap_status" = 0 ] && [ "$shell_status" = 0 ] && [ "$sim_status" = 0 ]
+sf_log "exit codes: pg_regress $regress_status, pg_prove $pgtap_status, prove $shell_status, fuzz $fuzz_status, simulator $sim_status"
+[ "$regress_status" = 0 ] && [ "$pgtap_status" = 0 ] && [ "$shell_status" = 0 ] &&
+	[ "$fuzz_status" = 0 ] && [ "$sim_status" = 0 ]

@@ -294,6 +294,16 @@ def run(sim):
         check("reset fault", False, "got an answer")
     except (ConnectionError, http.client.HTTPException, OSError):
         check("reset fault", True)
+    # lose: handled (the point in time advances), then no answer
+    st, h, j = sim.js("POST", det_path(C20), {"pitId": "", "pitKeepAlive": 1, "size": 5})
+    pit = j["pitId"]
+    try:
+        sim.req("POST", det_path(C20, F + "lose=1"), body=json.dumps({"pitId": pit, "size": 5}))
+        check("lose fault", False, "got an answer")
+    except (ConnectionError, http.client.HTTPException, OSError):
+        check("lose fault", True)
+    st, h, j = sim.js("POST", det_path(C20), {"pitId": pit, "size": 5})
+    check("lose advanced the pit", st == 200 and j["content"][0] == simmod.detail_obj(S20, 20, 10), j.get("content", [{}])[0])
     # body kinds
     base = "/api/v2/customer/%s/subscriber" % C3
 
