@@ -57,7 +57,7 @@ SELECT i,
        CASE WHEN i % 12 <> 1 THEN jsonb_build_object('mcc', '734', 'mnc', '04', 'lac', '',
             'tac', i::text, 'cid', '', 'sac', '', 'rac', '', 'enb', '') END AS last_usage_location,
        CASE WHEN i % 11 = 7 THEN NULL
-            WHEN i % 17 = 5 THEN ('2001:db8::' || to_hex(i))::inet
+            WHEN i % 17 = 5 THEN ('2001:db8::' || to_hex((i >> 16) & 255) || ':' || to_hex((i >> 8) & 255) || ':' || to_hex(i & 255))::inet
             ELSE format('10.%s.%s.%s', (i >> 16) & 255, (i >> 8) & 255, i & 255)::inet END AS last_ip,
        CASE WHEN i % 10 <> 9 THEN i % 2 = 1 END AS is_in_data_session,
        CASE WHEN i % 13 <> 6 THEN t + interval '1 year' END AS last_data_session,
