@@ -46,10 +46,11 @@ sf_free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }
 
-# Runs a command as the cluster's owner.
+# Runs a command as the cluster's owner (from /, which that user can enter
+# even when the clone sits in root's home directory).
 sf_as_owner() {
 	if [ "$(id -u)" = 0 ]; then
-		runuser -u postgres -- "$@"
+		(cd / && runuser -u postgres -- "$@")
 	else
 		"$@"
 	fi
