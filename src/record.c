@@ -162,13 +162,82 @@ skip_value(const char *p, const char *end, const char **problem)
 	}
 }
 
+static bool
+span_equals(SfSpan span, const char *text, size_t len)
+{
+	return span.len == len && memcmp(span.start, text, len) == 0;
+}
+
 /* Walks the members of one object without parsing their values. */
 typedef struct ObjectWalker
 {
 	const char *pos;
 	const char *end;
 	bool		started;
+	/* set by sf_envelope_parse: the member whose records are indexed */
+	const char *records_key;
+	SfEnvelope *envelope;
+	bool		allow_single;
 } ObjectWalker;
+
+/* Appends a record's byte range to the envelope's index. */
+static void
+add_record(SfEnvelope *envelope, const char *start, const char *end)
+{
+	if (envelope->nrecords == envelope->capacity)
+	{
+		envelope->capacity = Max(64, envelope->capacity * 2);
+		envelope->record_spans = envelope->record_spans == NULL ?
+			palloc(envelope->capacity * sizeof(SfSpan)) :
+			repalloc_huge(envelope->record_spans, envelope->capacity * sizeof(SfSpan));
+	}
+	envelope->record_spans[envelope->nrecords].start = start;
+	envelope->record_spans[envelope->nrecords].len = end - start;
+	envelope->nrecords++;
+}
+
+/*
+ * Indexes the records of a container, an array or a bare object standing
+ * for a list of one, in the same pass that skips over it; returns the end
+ * of the container, or NULL with *problem set.
+ */
+static const char *
+index_records(ObjectWalker *walker, const char *p, const char **problem)
+{
+	const char *end = walker->end;
+	bool		first = true;
+
+	if (*p == '{')
+	{
+		const char *record_end = skip_value(p, end, problem);
+
+		if (record_end != NULL)
+			add_record(walker->envelope, p, record_end);
+		return record_end;
+	}
+	for (p++;; first = false)
+	{
+		const char *record_end;
+
+		p = skip_ws(p, end);
+		if (p < end && *p == ']')
+			return p + 1;
+		if (!first)
+		{
+			if (p >= end || *p != ',')
+			{
+				*problem = "a comma was expected between records";
+				return NULL;
+			}
+			p = skip_ws(p + 1, end);
+		}
+		record_end = skip_value(p, end, problem);
+		if (record_end == NULL)
+			return NULL;
+		add_record(walker->envelope, p, record_end);
+		p = record_end;
+	}
+}
 
 static bool
 object_walker_init(ObjectWalker *walker, SfSpan object)
@@ -177,9 +246,9 @@ object_walker_init(ObjectWalker *walker, SfSpan object)
 
 	if (p >= object.start + object.len || *p != '{')
 		return false;
+	memset(walker, 0, sizeof(ObjectWalker));
 	walker->pos = p + 1;
 	walker->end = object.start + object.len;
-	walker->started = false;
 	return true;
 }
 
@@ -231,7 +300,20 @@ object_walker_next(ObjectWalker *walker, SfSpan *key, SfSpan *value,
 	}
 	p = skip_ws(p + 1, walker->end);
 	value->start = p;
-	p = skip_value(p, walker->end, problem);
+	if (walker->records_key != NULL && p < walker->end &&
+		(*p == '[' || (*p == '{' && walker->allow_single)) &&
+		span_equals(*key, walker->records_key, strlen(walker->records_key)))
+	{
+		if (walker->envelope->nrecords > 0)
+		{
+			*problem = "the records appear twice";
+			walker->pos = p;
+			return false;
+		}
+		p = index_records(walker, p, problem);
+	}
+	else
+		p = skip_value(p, walker->end, problem);
 	if (p == NULL)
 	{
 		walker->pos = value->start;
@@ -243,11 +325,6 @@ object_walker_next(ObjectWalker *walker, SfSpan *key, SfSpan *value,
 	return true;
 }
 
-static bool
-span_equals(SfSpan span, const char *text, size_t len)
-{
-	return span.len == len && memcmp(span.start, text, len) == 0;
-}
 
 /*
  * Finds the value at a dotted path below an object.  Returns false when a
@@ -429,6 +506,9 @@ sf_envelope_parse(const SfResource *resource, const char *data, size_t len,
 		raise_body_error(request_label, data, len, NULL,
 						 len == 0 ? "the body is empty" : "the body is not a JSON object",
 						 true);
+	walker.records_key = resource->records_path;
+	walker.envelope = envelope;
+	walker.allow_single = resource->records_as_list;
 	while (object_walker_next(&walker, &key, &value, &problem))
 	{
 		if (span_equals(key, "errorCode", 9))
@@ -464,9 +544,15 @@ sf_envelope_parse(const SfResource *resource, const char *data, size_t len,
 	if (envelope->error_code != NULL)
 		return;					/* the caller reports it; nothing else matters */
 
-	if (envelope->has_records &&
-		(span_is_empty_value(envelope->records) || list_is_empty))
-		envelope->has_records = false;
+	if (list_is_empty)
+		envelope->nrecords = 0;
+	else if (envelope->has_records && envelope->nrecords == 0 &&
+			 !span_is_empty_value(envelope->records) &&
+			 !span_equals(envelope->records, "[]", 2))
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
+				 errmsg("unexpected JSON in the response to %s", request_label),
+				 errdetail("The records are not a JSON array.")));
 
 	if (resource->total_records_path != NULL &&
 		find_path(body, resource->total_records_path, &value, &problem) &&
@@ -507,89 +593,6 @@ sf_envelope_parse_error_body(const char *data, size_t len, SfEnvelope *envelope)
 				 (span_equals(key, "message", 7) && envelope->error_message == NULL))
 			envelope->error_message = span_to_string(value);
 	}
-}
-
-/* ----------------------------------------------------------------
- * Record iteration
- * ----------------------------------------------------------------
- */
-
-void
-sf_record_iterator_init(SfRecordIterator *iter, SfSpan container,
-						bool allow_single, const char *request_label)
-{
-	const char *end = container.start + container.len;
-	const char *p = skip_ws(container.start, end);
-
-	memset(iter, 0, sizeof(SfRecordIterator));
-	iter->end = end;
-	if (p < end && *p == '[')
-		iter->pos = p + 1;
-	else if (p < end && *p == '{' && allow_single)
-	{
-		iter->pos = p;
-		iter->single = true;
-	}
-	else
-		ereport(ERROR,
-				(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
-				 errmsg("unexpected JSON in the response to %s", request_label),
-				 errdetail("The records are not a JSON array.")));
-}
-
-/* Returns the byte range of the next record, or false after the last. */
-bool
-sf_record_iterator_next(SfRecordIterator *iter, SfSpan *record,
-						const char *request_label)
-{
-	const char *p;
-	const char *value_end;
-	const char *problem = NULL;
-
-	if (iter->exhausted)
-		return false;
-	if (iter->single)
-	{
-		if (skip_value(iter->pos, iter->end, &problem) == NULL)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_JSON_TEXT),
-					 errmsg("invalid JSON in the response to %s", request_label),
-					 errdetail("In the record: %s.", problem)));
-		record->start = iter->pos;
-		record->len = iter->end - iter->pos;
-		iter->exhausted = true;
-		return true;
-	}
-	p = skip_ws(iter->pos, iter->end);
-	if (p < iter->end && *p == ']')
-	{
-		iter->exhausted = true;
-		return false;
-	}
-	if (iter->started)
-	{
-		if (p >= iter->end || *p != ',')
-			problem = "a comma was expected between records";
-		else
-			p = skip_ws(p + 1, iter->end);
-	}
-	if (problem == NULL)
-	{
-		value_end = skip_value(p, iter->end, &problem);
-		if (value_end != NULL)
-		{
-			record->start = p;
-			record->len = value_end - p;
-			iter->pos = value_end;
-			iter->started = true;
-			return true;
-		}
-	}
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_JSON_TEXT),
-			 errmsg("invalid JSON in the response to %s", request_label),
-			 errdetail("In the list of records: %s.", problem)));
-	return false;				/* keep compiler quiet */
 }
 
 /* ----------------------------------------------------------------
@@ -898,6 +901,7 @@ sf_converter_create(const SfResource *resource, Relation rel,
 	int			n = 0;
 
 	converter->resource = resource;
+	converter->cxt = CurrentMemoryContext;
 	converter->columns = palloc0(Max(1, list_length(retrieved_attrs)) * sizeof(SfColumnPlan));
 	converter->remote_timezone = pg_tzset(options->remote_timezone);
 	if (converter->remote_timezone == NULL)
@@ -940,6 +944,8 @@ sf_converter_create(const SfResource *resource, Relation rel,
 		if (column->source == SF_SOURCE_ACTIVE_PAIR ||
 			column->source == SF_SOURCE_ACTIVE_PROFILE)
 			converter->needs_active_pair = true;
+		if (column->source != SF_SOURCE_KEY)
+			converter->needs_tree = true;
 	}
 	converter->ncolumns = n;
 	return converter;
@@ -1238,6 +1244,26 @@ converter_error_context(void *arg)
 }
 
 /*
+ * The key column's value.  Every record of a key has the same, so it is
+ * converted once per key, in the converter's memory, not once per row.
+ */
+static Datum
+key_datum(SfRecordConverter *converter, SfColumnPlan *column, const char *key)
+{
+	if (column->cached_key == NULL || strcmp(column->cached_key, key) != 0)
+	{
+		MemoryContext old = MemoryContextSwitchTo(converter->cxt);
+
+		converter->current_value = key;
+		column->cached_value = InputFunctionCall(&column->input, (char *) key,
+												 column->ioparam, column->typmod);
+		column->cached_key = pstrdup(key);
+		MemoryContextSwitchTo(old);
+	}
+	return column->cached_value;
+}
+
+/*
  * Parses one record and stores the columns the query reads in the slot.
  * Allocates in the current memory context, which the caller resets per row.
  */
@@ -1267,17 +1293,10 @@ sf_record_to_slot(SfRecordConverter *converter, SfSpan record,
 		record.start = pg_any_to_server(record.start, (int) record.len, PG_UTF8);
 		record.len = strlen(record.start);
 	}
-	if (converter->ncolumns == 0)
-	{
-		/* count(*) and the like: the record only has to be a valid object */
-		parse_record(record, false);
-		error_context_stack = errcallback.previous;
-		ExecStoreVirtualTuple(slot);
-		return;
-	}
-	root = parse_record(record, true);
-	members = palloc(Max(1, root->nchildren) * sizeof(SfJsonNode *));
-	for (SfJsonNode *child = root->first_child; child; child = child->next)
+	/* count(*) and the like need no tree: the record only has to be valid */
+	root = parse_record(record, converter->needs_tree);
+	members = palloc(Max(1, root ? root->nchildren : 0) * sizeof(SfJsonNode *));
+	for (SfJsonNode *child = root ? root->first_child : NULL; child; child = child->next)
 		members[nmembers++] = child;
 	if (converter->needs_active_pair)
 		find_active_pair(converter->resource, root, &pair, &profile);
@@ -1293,11 +1312,7 @@ sf_record_to_slot(SfRecordConverter *converter, SfSpan record,
 		switch (column->source)
 		{
 			case SF_SOURCE_KEY:
-				converter->current_value = key;
-				slot->tts_values[index] = column->is_text ?
-					PointerGetDatum(cstring_to_text(key)) :
-					InputFunctionCall(&column->input, (char *) key,
-									  column->ioparam, column->typmod);
+				slot->tts_values[index] = key_datum(converter, column, key);
 				slot->tts_isnull[index] = false;
 				continue;
 			case SF_SOURCE_LIST:

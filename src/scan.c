@@ -68,6 +68,7 @@ typedef struct SfChunk
 struct SfScan
 {
 	MemoryContext cxt;
+	MemoryContext pass_cxt;		/* keys and streams of one pass, reset by a rescan */
 	const SfResource *resource;
 	const SfOptions *options;
 	SfRecordConverter *converter;
@@ -98,6 +99,8 @@ sf_scan_create(MemoryContext parent, const SfResource *resource,
 	scan->converter = converter;
 	scan->limit = limit;
 	scan->client = sf_http_client_create(parent, options, resource->sends_tenant);
+	scan->pass_cxt = AllocSetContextCreate(parent, "subscriber_fdw pass",
+										   ALLOCSET_SMALL_SIZES);
 	return scan;
 }
 
@@ -114,7 +117,7 @@ chunk_size(SfScan *scan)
 void
 sf_scan_set_keys(SfScan *scan, List *keys)
 {
-	MemoryContext old = MemoryContextSwitchTo(scan->cxt);
+	MemoryContext old = MemoryContextSwitchTo(scan->pass_cxt);
 	ListCell   *lc;
 	int			i = 0;
 
@@ -483,35 +486,11 @@ advance_stream(SfScan *scan, SfStream *stream, SfHttpRequest *response,
 			else if (envelope->cursor == NULL)
 				raise_protocol_error(response, "The response has no pitId to continue with.");
 			else
-				stream->cursor = MemoryContextStrdup(scan->cxt, envelope->cursor);
+				stream->cursor = MemoryContextStrdup(scan->pass_cxt, envelope->cursor);
 			break;
 	}
 	if (scan->limit >= 0 && scan->received >= scan->limit)
 		finish_stream(scan, stream);
-}
-
-/* Finds the byte ranges of a response's records. */
-static void
-index_records(SfChunk *chunk, SfEnvelope *envelope, bool allow_single)
-{
-	SfRecordIterator iter;
-	SfSpan		record;
-	int			capacity = 64;
-
-	chunk->nrecords = 0;
-	if (!envelope->has_records)
-		return;
-	chunk->records = palloc(capacity * sizeof(SfSpan));
-	sf_record_iterator_init(&iter, envelope->records, allow_single, chunk->label);
-	while (sf_record_iterator_next(&iter, &record, chunk->label))
-	{
-		if (chunk->nrecords == capacity)
-		{
-			capacity *= 2;
-			chunk->records = repalloc_huge(chunk->records, capacity * sizeof(SfSpan));
-		}
-		chunk->records[chunk->nrecords++] = record;
-	}
 }
 
 /*
@@ -567,9 +546,8 @@ handle_response(SfScan *scan, SfHttpRequest *response)
 			return;
 		raise_remote_error(scan, response, &envelope);
 	}
-	old = MemoryContextSwitchTo(response->cxt);
-	index_records(chunk, &envelope, scan->resource->records_as_list);
-	MemoryContextSwitchTo(old);
+	chunk->records = envelope.record_spans;
+	chunk->nrecords = envelope.nrecords;
 
 	stream->attempt = 0;
 	chunk->first_record = stream->received;
@@ -694,8 +672,7 @@ void
 sf_scan_restart(SfScan *scan)
 {
 	drop_all(scan);
-	if (scan->streams != NULL)
-		pfree(scan->streams);
+	MemoryContextReset(scan->pass_cxt);
 	scan->streams = NULL;
 	scan->nstreams = 0;
 	scan->next_to_open = 0;

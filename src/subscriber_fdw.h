@@ -203,16 +203,6 @@ typedef struct SfSpan
 	size_t		len;
 } SfSpan;
 
-/* Steps through the records of a response without parsing them. */
-typedef struct SfRecordIterator
-{
-	const char *pos;
-	const char *end;
-	bool		single;			/* a bare object standing for a list of one */
-	bool		started;		/* an element has been returned */
-	bool		exhausted;
-} SfRecordIterator;
-
 /* The parts of a response's top-level object that the scan engine reads. */
 typedef struct SfEnvelope
 {
@@ -220,6 +210,9 @@ typedef struct SfEnvelope
 	char	   *error_message;
 	bool		has_records;
 	SfSpan		records;		/* the records container, if has_records */
+	SfSpan	   *record_spans;	/* where each record is in the body */
+	int			nrecords;
+	int			capacity;
 	int64		total_records;	/* -1 when absent */
 	int64		total_pages;	/* -1 when absent */
 	char	   *cursor;			/* pitId, NULL when absent */
@@ -242,6 +235,8 @@ typedef struct SfColumnPlan
 	bool		empty_is_null;	/* "" is NULL: the type is not a string type */
 	bool		is_json;
 	bool		is_timestamptz;
+	char	   *cached_key;		/* key column: the key converted last */
+	Datum		cached_value;
 } SfColumnPlan;
 
 /* What one scan needs to build tuples from records. */
@@ -251,6 +246,8 @@ typedef struct SfRecordConverter
 	SfColumnPlan *columns;		/* only the columns the query reads */
 	int			ncolumns;
 	bool		needs_active_pair;
+	bool		needs_tree;		/* a column reads the record itself */
+	MemoryContext cxt;			/* lives as long as the scan */
 	struct pg_tz *remote_timezone;	/* where zone-less timestamps are */
 	FmgrInfo	timestamp_in;	/* reads zone-less timestamps */
 
@@ -266,11 +263,6 @@ extern void sf_envelope_parse(const SfResource *resource, const char *data,
 							  const char *request_label);
 extern void sf_envelope_parse_error_body(const char *data, size_t len,
 										 SfEnvelope *envelope);
-extern void sf_record_iterator_init(SfRecordIterator *iter, SfSpan container,
-									bool allow_single,
-									const char *request_label);
-extern bool sf_record_iterator_next(SfRecordIterator *iter, SfSpan *record,
-									const char *request_label);
 extern SfRecordConverter *sf_converter_create(const SfResource *resource,
 											  Relation rel,
 											  List *retrieved_attrs,
