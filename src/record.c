@@ -42,6 +42,7 @@
 #include "utils/builtins.h"
 #undef json_object
 #include "utils/json.h"
+#include "utils/jsonb.h"
 
 #include <json-c/json.h>
 
@@ -622,6 +623,7 @@ typedef struct SfJsonNode
 	const char *key;			/* member name, in an object */
 	int			keylen;
 	char	   *text;			/* scalar: string contents or token */
+	int			textlen;
 	const char *raw;			/* container: its bytes in the body */
 	int			rawlen;
 	int			nchildren;
@@ -813,6 +815,7 @@ parse_value(RecordParser *parser, SfJsonNode *parent, char *key, int keylen)
 
 				node = add_node(parser, parent, SF_JSON_STRING, key, keylen);
 				node->text = token_string(parser, &len);
+				node->textlen = len;
 			}
 			break;
 		case JSON_TOKEN_NUMBER:
@@ -825,8 +828,8 @@ parse_value(RecordParser *parser, SfJsonNode *parent, char *key, int keylen)
 								type == JSON_TOKEN_NUMBER ? SF_JSON_NUMBER :
 								type == JSON_TOKEN_NULL ? SF_JSON_NULL : SF_JSON_BOOL,
 								key, keylen);
-				node->text = pnstrdup(lex->token_start,
-									  lex->token_terminator - lex->token_start);
+				node->textlen = (int) (lex->token_terminator - lex->token_start);
+				node->text = pnstrdup(lex->token_start, node->textlen);
 			}
 			break;
 		default:
@@ -940,6 +943,7 @@ sf_converter_create(const SfResource *resource, Relation rel,
 		column->is_text = column->typid == TEXTOID;
 		column->empty_is_null = TypeCategory(column->typid) != TYPCATEGORY_STRING;
 		column->is_json = column->typid == JSONBOID || column->typid == JSONOID;
+		column->is_jsonb = column->typid == JSONBOID;
 		column->is_timestamptz = column->typid == TIMESTAMPTZOID;
 		if (column->source == SF_SOURCE_ACTIVE_PAIR ||
 			column->source == SF_SOURCE_ACTIVE_PROFILE)
@@ -1086,11 +1090,12 @@ node_json_text(SfJsonNode *node)
 }
 
 /*
- * An XML-style list as a JSON array: a missing list, or one whose "length"
- * is "0", is empty; a bare object is a list of one.
+ * The elements of an XML-style list: NULL for an empty list (missing, null,
+ * "", or with a "length" of "0"), else an array or a bare object standing
+ * for a list of one.
  */
-static char *
-normalized_list_text(SfJsonNode *record, char **path)
+static SfJsonNode *
+find_list(SfJsonNode *record, char **path)
 {
 	SfJsonNode *parent = record;
 	SfJsonNode *list;
@@ -1102,17 +1107,103 @@ normalized_list_text(SfJsonNode *record, char **path)
 	for (int i = 0; i < last && parent != NULL; i++)
 		parent = member(parent, path[i]);
 	if (parent == NULL || parent->type != SF_JSON_OBJECT)
-		return "[]";
+		return NULL;
 	length = member(parent, "length");
 	if (length != NULL && length->text != NULL && strcmp(length->text, "0") == 0)
-		return "[]";
+		return NULL;
 	list = member(parent, path[last]);
 	if (list == NULL || list->type == SF_JSON_NULL ||
 		(list->type == SF_JSON_STRING && list->text[0] == '\0'))
+		return NULL;
+	return list;
+}
+
+/* An XML-style list as the text of a JSON array. */
+static char *
+list_text(SfJsonNode *list)
+{
+	if (list == NULL)
 		return "[]";
 	if (list->type == SF_JSON_ARRAY)
 		return node_json_text(list);
 	return psprintf("[%s]", node_json_text(list));
+}
+
+/*
+ * Adds a parsed value to a jsonb under construction; returns what
+ * pushJsonbValue returns, the finished value once the outermost container
+ * closes.  Building jsonb from the tree spares jsonb_in a second parse of
+ * the same bytes.
+ */
+static JsonbValue *
+push_jsonb(JsonbParseState **state, SfJsonNode *node, JsonbIteratorToken as)
+{
+	JsonbValue	value;
+
+	switch (node->type)
+	{
+		case SF_JSON_OBJECT:
+			pushJsonbValue(state, WJB_BEGIN_OBJECT, NULL);
+			for (SfJsonNode *child = node->first_child; child; child = child->next)
+			{
+				JsonbValue	key;
+
+				key.type = jbvString;
+				key.val.string.val = (char *) child->key;
+				key.val.string.len = child->keylen;
+				pushJsonbValue(state, WJB_KEY, &key);
+				push_jsonb(state, child, WJB_VALUE);
+			}
+			return pushJsonbValue(state, WJB_END_OBJECT, NULL);
+		case SF_JSON_ARRAY:
+			pushJsonbValue(state, WJB_BEGIN_ARRAY, NULL);
+			for (SfJsonNode *child = node->first_child; child; child = child->next)
+				push_jsonb(state, child, WJB_ELEM);
+			return pushJsonbValue(state, WJB_END_ARRAY, NULL);
+		case SF_JSON_STRING:
+			value.type = jbvString;
+			value.val.string.val = node->text;
+			value.val.string.len = node->textlen;
+			break;
+		case SF_JSON_NUMBER:
+			value.type = jbvNumeric;
+			value.val.numeric = DatumGetNumeric(DirectFunctionCall3(numeric_in,
+																	CStringGetDatum(node->text),
+																	ObjectIdGetDatum(InvalidOid),
+																	Int32GetDatum(-1)));
+			break;
+		case SF_JSON_BOOL:
+			value.type = jbvBool;
+			value.val.boolean = node->text[0] == 't';
+			break;
+		case SF_JSON_NULL:
+			value.type = jbvNull;
+			break;
+	}
+	return pushJsonbValue(state, as, &value);
+}
+
+/*
+ * The jsonb of a container, or of an XML-style list: with "as_list" an
+ * array stays as it is, a bare object becomes an array of one, and NULL an
+ * empty array.
+ */
+static Datum
+container_jsonb(SfJsonNode *node, bool as_list)
+{
+	JsonbParseState *state = NULL;
+	JsonbValue *result;
+
+	if (as_list && (node == NULL || node->type != SF_JSON_ARRAY))
+	{
+		pushJsonbValue(&state, WJB_BEGIN_ARRAY, NULL);
+		if (node != NULL)
+			push_jsonb(&state, node, WJB_ELEM);
+		result = pushJsonbValue(&state, WJB_END_ARRAY, NULL);
+	}
+	else
+		result = push_jsonb(&state, node, WJB_ELEM);
+	return JsonbPGetDatum(JsonbValueToJsonb(result));
 }
 
 /* Tells whether a timestamp string carries no zone or offset. */
@@ -1203,6 +1294,8 @@ convert_value(SfRecordConverter *converter, SfColumnPlan *column,
 		case SF_JSON_ARRAY:
 			if (column->is_text)
 				return PointerGetDatum(cstring_to_text_with_len(value->raw, value->rawlen));
+			if (column->is_jsonb)
+				return container_jsonb(value, false);
 			if (column->is_json)
 				return input_value(converter, column, node_json_text(value));
 			converter->current_value = node_json_text(value);
@@ -1316,10 +1409,15 @@ sf_record_to_slot(SfRecordConverter *converter, SfSpan record,
 				slot->tts_isnull[index] = false;
 				continue;
 			case SF_SOURCE_LIST:
-				slot->tts_values[index] =
-					input_value(converter, column, normalized_list_text(root, column->path));
-				slot->tts_isnull[index] = false;
-				continue;
+				{
+					SfJsonNode *list = find_list(root, column->path);
+
+					slot->tts_values[index] = column->is_jsonb ?
+						container_jsonb(list, true) :
+						input_value(converter, column, list_text(list));
+					slot->tts_isnull[index] = false;
+					continue;
+				}
 			case SF_SOURCE_FIELD:
 				value = lookup_record_path(members, nmembers, column->path,
 										   &column->hint);

@@ -233,7 +233,8 @@ typedef struct SfColumnPlan
 	Oid			ioparam;
 	bool		is_text;
 	bool		empty_is_null;	/* "" is NULL: the type is not a string type */
-	bool		is_json;
+	bool		is_json;		/* json or jsonb */
+	bool		is_jsonb;
 	bool		is_timestamptz;
 	char	   *cached_key;		/* key column: the key converted last */
 	Datum		cached_value;
