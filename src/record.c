@@ -622,6 +622,7 @@ typedef struct SfJsonNode
 	SfJsonType	type;
 	const char *key;			/* member name, in an object */
 	int			keylen;
+	uint32		keysig;			/* length and end characters of the name */
 	char	   *text;			/* scalar: string contents or token */
 	int			textlen;
 	const char *raw;			/* container: its bytes in the body */
@@ -727,12 +728,17 @@ add_node(RecordParser *parser, SfJsonNode *parent, SfJsonType type,
 		return node;
 	if (parent->type == SF_JSON_OBJECT)
 	{
+		/* a cheap signature of the name spares most comparisons */
+		uint32		signature = keylen > 0 ?
+			((uint32) keylen << 16) ^ ((unsigned char) key[0] << 8) ^ (unsigned char) key[keylen - 1] : 0;
+
 		node->key = key;
 		node->keylen = keylen;
+		node->keysig = signature;
 		for (SfJsonNode *sibling = parent->first_child; sibling; sibling = sibling->next)
 		{
-			if (sibling->keylen == keylen && memcmp(sibling->key, key, keylen) == 0 &&
-				parser->duplicate_key == NULL)
+			if (sibling->keysig == signature && sibling->keylen == keylen &&
+				memcmp(sibling->key, key, keylen) == 0 && parser->duplicate_key == NULL)
 				parser->duplicate_key = key;
 		}
 	}
@@ -924,6 +930,7 @@ sf_converter_create(const SfResource *resource, Relation rel,
 
 		column->attnum = attnum;
 		column->name = pstrdup(NameStr(attr->attname));
+		column->namelen = -1;
 		if (json_path != NULL)
 		{
 			column->source = SF_SOURCE_FIELD;
@@ -983,10 +990,11 @@ lookup_path(SfJsonNode *node, char **path)
  * found last time is tried first, which spares a search per column.
  */
 static SfJsonNode *
-lookup_record_path(SfJsonNode **members, int nmembers, char **path, int *hint)
+lookup_record_path(SfJsonNode **members, int nmembers, char **path, int *hint,
+				   int *namelen_cache)
 {
 	const char *name = path[0];
-	int			namelen = strlen(name);
+	int			namelen = *namelen_cache >= 0 ? *namelen_cache : (*namelen_cache = strlen(name));
 
 	if (*hint < nmembers && members[*hint]->keylen == namelen &&
 		memcmp(members[*hint]->key, name, namelen) == 0)
@@ -1276,7 +1284,7 @@ convert_value(SfRecordConverter *converter, SfColumnPlan *column,
 			return (Datum) 0;
 		case SF_JSON_STRING:
 			if (column->is_text)
-				return PointerGetDatum(cstring_to_text(value->text));
+				return PointerGetDatum(cstring_to_text_with_len(value->text, value->textlen));
 			if (value->text[0] == '\0' && column->empty_is_null)
 			{
 				*isnull = true;
@@ -1288,7 +1296,7 @@ convert_value(SfRecordConverter *converter, SfColumnPlan *column,
 		case SF_JSON_NUMBER:
 		case SF_JSON_BOOL:
 			if (column->is_text)
-				return PointerGetDatum(cstring_to_text(value->text));
+				return PointerGetDatum(cstring_to_text_with_len(value->text, value->textlen));
 			return input_value(converter, column, value->text);
 		case SF_JSON_OBJECT:
 		case SF_JSON_ARRAY:
@@ -1420,7 +1428,7 @@ sf_record_to_slot(SfRecordConverter *converter, SfSpan record,
 				}
 			case SF_SOURCE_FIELD:
 				value = lookup_record_path(members, nmembers, column->path,
-										   &column->hint);
+										   &column->hint, &column->namelen);
 				if (value == NULL && column->fallback_path != NULL)
 					value = lookup_path(root, column->fallback_path);
 				break;

@@ -227,6 +227,7 @@ typedef struct SfColumnPlan
 	char	  **path;			/* NULL-terminated path segments */
 	char	  **fallback_path;
 	int			hint;			/* where the member was in the last record */
+	int			namelen;		/* length of path[0], -1 until known */
 	Oid			typid;
 	int32		typmod;
 	FmgrInfo	input;
