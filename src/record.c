@@ -643,10 +643,15 @@ typedef struct RecordParser
 {
 	JsonLexContext *lex;
 	SfSpan		record;
+	char	   *copy;			/* the record's bytes, where strings end up */
 	bool		build;
 	int			depth;
 	const char *duplicate_key;
+	SfJsonNode *node_block;
+	int			free_nodes;
 } RecordParser;
+
+#define NODES_PER_BLOCK 64
 
 static void
 parser_error(RecordParser *parser, JsonParseErrorType error)
@@ -703,8 +708,12 @@ token_string(RecordParser *parser, int *len)
 
 	if (memchr(start, '\\', n) == NULL)
 	{
+		/* the record's copy, with the closing quote made a terminator */
+		char	   *copy = parser->copy + (start - parser->record.start);
+
+		copy[n] = '\0';
 		*len = n;
-		return pnstrdup(start, n);
+		return copy;
 	}
 	escaped = make_lexer(parser->lex->token_start,
 						 (int) (parser->lex->token_terminator - parser->lex->token_start),
@@ -721,8 +730,16 @@ static SfJsonNode *
 add_node(RecordParser *parser, SfJsonNode *parent, SfJsonType type,
 		 char *key, int keylen)
 {
-	SfJsonNode *node = palloc0(sizeof(SfJsonNode));
+	SfJsonNode *node;
 
+	/* nodes come from blocks: one allocation per many nodes */
+	if (parser->free_nodes == 0)
+	{
+		parser->node_block = palloc(NODES_PER_BLOCK * sizeof(SfJsonNode));
+		parser->free_nodes = NODES_PER_BLOCK;
+	}
+	node = &parser->node_block[--parser->free_nodes];
+	memset(node, 0, sizeof(SfJsonNode));
 	node->type = type;
 	if (parent == NULL)
 		return node;
@@ -835,7 +852,8 @@ parse_value(RecordParser *parser, SfJsonNode *parent, char *key, int keylen)
 								type == JSON_TOKEN_NULL ? SF_JSON_NULL : SF_JSON_BOOL,
 								key, keylen);
 				node->textlen = (int) (lex->token_terminator - lex->token_start);
-				node->text = pnstrdup(lex->token_start, node->textlen);
+				node->text = parser->copy + (lex->token_start - parser->record.start);
+				node->text[node->textlen] = '\0';
 			}
 			break;
 		default:
@@ -858,6 +876,9 @@ parse_record(SfSpan record, bool build)
 	memset(&parser, 0, sizeof(parser));
 	parser.record = record;
 	parser.build = build;
+	/* one copy per record gives every string its storage at once */
+	if (build)
+		parser.copy = pnstrdup(record.start, record.len);
 	parser.lex = make_lexer(record.start, (int) record.len, false);
 	next_token(&parser);
 	if (parser.lex->token_type != JSON_TOKEN_OBJECT_START)
