@@ -1258,27 +1258,90 @@ timestamp_is_zoneless(const char *s)
 	return true;
 }
 
+/* Reads "digits" decimal digits; -1 if one is not a digit. */
+static int
+read_digits(const char *s, int digits)
+{
+	int			value = 0;
+
+	for (int i = 0; i < digits; i++)
+	{
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		value = value * 10 + (s[i] - '0');
+	}
+	return value;
+}
+
+/*
+ * Reads the API's usual form, "YYYY-MM-DD HH:MM:SS" with up to six digits
+ * of fraction, without the general date parser.  Anything else, or a value
+ * out of range, returns false and goes to timestamp_in.
+ */
+static bool
+read_plain_timestamp(const char *s, struct pg_tm *tm, fsec_t *fsec)
+{
+	int			digits = 0;
+
+	memset(tm, 0, sizeof(struct pg_tm));
+	tm->tm_year = read_digits(s, 4);
+	tm->tm_mon = read_digits(s + 5, 2);
+	tm->tm_mday = read_digits(s + 8, 2);
+	if (tm->tm_year < 1 || s[4] != '-' || s[7] != '-' ||
+		tm->tm_mon < 1 || tm->tm_mon > 12 || tm->tm_mday < 1 ||
+		tm->tm_mday > day_tab[isleap(tm->tm_year)][tm->tm_mon - 1] ||
+		(s[10] != ' ' && s[10] != 'T'))
+		return false;
+	tm->tm_hour = read_digits(s + 11, 2);
+	tm->tm_min = read_digits(s + 14, 2);
+	tm->tm_sec = read_digits(s + 17, 2);
+	if (tm->tm_hour < 0 || tm->tm_hour > 23 || s[13] != ':' ||
+		tm->tm_min < 0 || tm->tm_min > 59 || s[16] != ':' ||
+		tm->tm_sec < 0 || tm->tm_sec > 59)
+		return false;
+	*fsec = 0;
+	if (s[19] == '.')
+	{
+		for (digits = 0; s[20 + digits] >= '0' && s[20 + digits] <= '9'; digits++)
+		{
+			if (digits == 6)
+				return false;
+			*fsec = *fsec * 10 + (s[20 + digits] - '0');
+		}
+		if (digits == 0)
+			return false;
+		for (int i = digits; i < 6; i++)
+			*fsec *= 10;
+		digits++;
+	}
+	return s[19 + digits] == '\0';
+}
+
 static Datum
 input_value(SfRecordConverter *converter, SfColumnPlan *column, char *text)
 {
 	converter->current_value = text;
 	if (column->is_timestamptz && timestamp_is_zoneless(text))
 	{
-		Timestamp	local = DatumGetTimestamp(FunctionCall3(&converter->timestamp_in,
-															CStringGetDatum(text),
-															ObjectIdGetDatum(InvalidOid),
-															Int32GetDatum(column->typmod)));
 		struct pg_tm tm;
 		fsec_t		fsec;
 		int			offset;
 		TimestampTz result;
 
-		if (TIMESTAMP_NOT_FINITE(local))
-			return TimestampTzGetDatum(local);
-		if (timestamp2tm(local, NULL, &tm, &fsec, NULL, NULL) != 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-					 errmsg("timestamp out of range")));
+		if (column->typmod >= 0 || !read_plain_timestamp(text, &tm, &fsec))
+		{
+			Timestamp	local = DatumGetTimestamp(FunctionCall3(&converter->timestamp_in,
+																CStringGetDatum(text),
+																ObjectIdGetDatum(InvalidOid),
+																Int32GetDatum(column->typmod)));
+
+			if (TIMESTAMP_NOT_FINITE(local))
+				return TimestampTzGetDatum(local);
+			if (timestamp2tm(local, NULL, &tm, &fsec, NULL, NULL) != 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+						 errmsg("timestamp out of range")));
+		}
 		offset = DetermineTimeZoneOffset(&tm, converter->remote_timezone);
 		if (tm2timestamp(&tm, fsec, &offset, &result) != 0)
 			ereport(ERROR,
