@@ -201,10 +201,10 @@ SELECT count(*) AS rows
 \set log `curl -s "$SIM_URL/_sim/log?path_contains=subscriber-all-details"`
 SELECT * FROM details.requests(:'log');
 
--- the default fetch_size (1000) of the server sim
+-- the default fetch_size (5000) of the server sim
 \! curl -s -X POST "$SIM_URL/_sim/reset" >/dev/null
 SELECT count(*) AS rows, count(DISTINCT subscriber_id) AS distinct_ids
-  FROM api.subscriber_details WHERE customer_id = 'cccccccc-0000-4000-8000-000000002001';
+  FROM api.subscriber_details WHERE customer_id = 'cccccccc-0000-4000-8000-000000010001';
 \set log `curl -s "$SIM_URL/_sim/log?path_contains=subscriber-all-details"`
 SELECT * FROM details.requests(:'log');
 

@@ -86,7 +86,7 @@ static const SfOptionDef option_defs[] = {
 };
 
 /* Defaults, documented in the README's option reference. */
-#define DEFAULT_FETCH_SIZE			1000
+#define DEFAULT_FETCH_SIZE			5000
 #define DEFAULT_PIT_KEEP_ALIVE		5
 #define DEFAULT_CONNECT_TIMEOUT		10
 #define DEFAULT_REQUEST_TIMEOUT		60
