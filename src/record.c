@@ -473,6 +473,34 @@ raise_body_error(const char *request_label, const char *data, size_t len,
 			 errhint("The server answered with HTML; check base_url.") : 0));
 }
 
+/* Whether a member name is the first segment of a dotted path. */
+static bool
+first_segment_is(SfSpan key, const char *path)
+{
+	return span_equals(key, path, strcspn(path, "."));
+}
+
+/*
+ * The value at a dotted path, given the value of its first segment (found
+ * while walking the top level); false when absent.
+ */
+static bool
+resolve_path(SfSpan first, const char *path, SfSpan *value)
+{
+	const char *rest;
+	const char *problem;
+
+	if (path == NULL || first.start == NULL)
+		return false;
+	rest = strchr(path, '.');
+	if (rest == NULL)
+	{
+		*value = first;
+		return true;
+	}
+	return find_path(first, rest + 1, value, &problem);
+}
+
 /*
  * Reads the top-level members that the scan engine needs.  A body that is
  * not one JSON object, has trailing bytes, or holds a member of the wrong
@@ -490,6 +518,10 @@ sf_envelope_parse(const SfResource *resource, const char *data, size_t len,
 	const char *end;
 	bool		list_is_empty = false;
 	int			valid;
+	const char *paging_paths[] = {
+		resource->total_records_path, resource->total_pages_path, resource->cursor_path
+	};
+	SfSpan		paging_members[3] = {{NULL, 0}, {NULL, 0}, {NULL, 0}};
 
 	memset(envelope, 0, sizeof(SfEnvelope));
 	envelope->total_records = -1;
@@ -512,6 +544,12 @@ sf_envelope_parse(const SfResource *resource, const char *data, size_t len,
 	walker.allow_single = resource->records_as_list;
 	while (object_walker_next(&walker, &key, &value, &problem))
 	{
+		/* the members the paging paths start at, found in this one walk */
+		for (int i = 0; i < (int) lengthof(paging_paths); i++)
+		{
+			if (paging_paths[i] != NULL && first_segment_is(key, paging_paths[i]))
+				paging_members[i] = value;
+		}
 		if (span_equals(key, "errorCode", 9))
 			envelope->error_code = span_to_string(value);
 		else if (span_equals(key, "errorMessage", 12) ||
@@ -555,18 +593,15 @@ sf_envelope_parse(const SfResource *resource, const char *data, size_t len,
 				 errmsg("unexpected JSON in the response to %s", request_label),
 				 errdetail("The records are not a JSON array.")));
 
-	if (resource->total_records_path != NULL &&
-		find_path(body, resource->total_records_path, &value, &problem) &&
+	if (resolve_path(paging_members[0], resource->total_records_path, &value) &&
 		!span_to_count(value, &envelope->total_records))
 		raise_body_error(request_label, data, len, resource->total_records_path,
 						 "not a count of records", false);
-	if (resource->total_pages_path != NULL &&
-		find_path(body, resource->total_pages_path, &value, &problem) &&
+	if (resolve_path(paging_members[1], resource->total_pages_path, &value) &&
 		!span_to_count(value, &envelope->total_pages))
 		raise_body_error(request_label, data, len, resource->total_pages_path,
 						 "not a count of pages", false);
-	if (resource->cursor_path != NULL &&
-		find_path(body, resource->cursor_path, &value, &problem))
+	if (resolve_path(paging_members[2], resource->cursor_path, &value))
 		envelope->cursor = span_to_string(value);
 }
 
