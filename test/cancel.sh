@@ -11,20 +11,9 @@
 set -u
 : "${SIM_URL:?SIM_URL must name the running simulator}"
 DB=sf_cancel_test
-N=0
-FAILED=0
 RUN="cancel-$$-$(date +%s)"
 
-ok() {	# ok CONDITION-STATUS DESCRIPTION [DIAGNOSTIC]
-	N=$((N + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $N - $2"
-	else
-		echo "not ok $N - $2"
-		[ -n "${3:-}" ] && printf '#   %s\n' "$3" | head -20
-		FAILED=$((FAILED + 1))
-	fi
-}
+source "$(dirname "$0")/tap.sh"
 
 TMP=$(mktemp -d /tmp/sf_cancel.XXXXXX)
 VICTIM=""

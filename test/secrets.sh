@@ -14,21 +14,10 @@
 set -u
 : "${SIM_URL:?SIM_URL must name the running simulator}"
 DB=sf_secrets_test
-N=0
-FAILED=0
 SECRET=hunter2-secret
 TOKEN=hunter2-secret-token
 
-ok() {	# ok CONDITION-STATUS DESCRIPTION [DIAGNOSTIC]
-	N=$((N + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $N - $2"
-	else
-		echo "not ok $N - $2"
-		[ -n "${3:-}" ] && printf '#   %s\n' "$3" | head -20
-		FAILED=$((FAILED + 1))
-	fi
-}
+source "$(dirname "$0")/tap.sh"
 
 TMP=$(mktemp -d /tmp/sf_secrets.XXXXXX)
 cleanup() {

@@ -13,19 +13,8 @@
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 DB=sf_tls_test
-N=0
-FAILED=0
 
-ok() {	# ok CONDITION-STATUS DESCRIPTION [DIAGNOSTIC]
-	N=$((N + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $N - $2"
-	else
-		echo "not ok $N - $2"
-		[ -n "${3:-}" ] && printf '#   %s\n' "$3"
-		FAILED=$((FAILED + 1))
-	fi
-}
+source "$(dirname "$0")/tap.sh"
 
 TMP=$(mktemp -d /tmp/sf_tls.XXXXXX)
 chmod 755 "$TMP"	# the postgres user reads the CA file
