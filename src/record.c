@@ -3,18 +3,21 @@
  * record.c
  *		  JSON responses to records, and records to tuples.
  *
- * A response body of thousands of records is never parsed as one tree.  A
+ * A response body of thousands of records is never parsed as one tree.  One
  * structural scan, which only tracks strings and brackets, finds the
- * top-level members the scan engine needs (error code, paging state, the
- * records container) and the byte range of every record; each record is then
- * parsed on its own with json-c when its row is wanted, converted, and freed.
- * So the memory of a scan is the raw bytes of its chunks plus one record.
+ * top-level members the scan engine needs (error code, paging state) and the
+ * byte range of every record; json-c reads those few small members.  Each
+ * record is then parsed on its own when its row is wanted, over the tokens of
+ * PostgreSQL's JSON lexer (faster than json-c here, and exact with numbers),
+ * into a small tree in the per-row memory.  So the memory of a scan is the
+ * raw bytes of its chunks plus one record.
  *
  * Values become column values through the column type's input function, with
- * a few rules of the contract: absent, null, and "" for a non-text column are
- * NULL; zone-less timestamps are read in remote_timezone; XML-style lists are
- * always arrays.  A value that does not convert is an error that names the
- * column, the value and the record, never a wrong value.
+ * a few rules of the contract: absent, null, and "" for a column that is not
+ * a string type are NULL; zone-less timestamps are read in remote_timezone;
+ * XML-style lists are always arrays; jsonb is built from the tree.  A value
+ * that does not convert is an error that names the column, the value and the
+ * record, never a wrong value.
  *
  *-------------------------------------------------------------------------
  */
@@ -48,7 +51,7 @@
 
 #include "subscriber_fdw.h"
 
-/* Nesting the structural scan and json-c accept in a response. */
+/* Nesting the structural scan and the record parser accept in a response. */
 #define MAX_JSON_DEPTH		64
 
 /* Bytes of a value shown in an error context. */
@@ -97,8 +100,8 @@ skip_string(const char *p, const char *end)
 
 /*
  * Finds the end of the JSON value starting at p, matching brackets and
- * strings.  It does not validate scalars: the values that are used are
- * parsed by json-c afterwards, which does.
+ * strings.  It does not validate scalars: records are parsed afterwards
+ * by the record parser and envelope members by json-c, which do.
  */
 static const char *
 skip_value(const char *p, const char *end, const char **problem)

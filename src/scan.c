@@ -14,8 +14,9 @@
  * bounds a scan's memory whatever the number of rows.
  *
  * Transient failures are retried with exponential backoff and jitter; a
- * chunk is used only once it arrived whole, so a retry can neither duplicate
- * nor skip a row.
+ * chunk is used only once it arrived whole, and a request whose answer may
+ * have moved a point in time on is never sent again, so a retry can neither
+ * duplicate nor skip a row.
  *
  *-------------------------------------------------------------------------
  */
