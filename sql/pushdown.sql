@@ -292,6 +292,19 @@ SELECT c.id, count(d.subscriber_id)
 \set log `curl -s "$SIM_URL/_sim/log"`
 SELECT method, path, status FROM pd_requests(:'log');
 
+-- an OR of equalities on the key is a list of keys, each asked once
+\! curl -s -X POST "$SIM_URL/_sim/reset" >/dev/null
+EXPLAIN (COSTS OFF)
+SELECT msisdn, session_id FROM api.subscriber_sessions
+ WHERE msisdn = '990000000002' OR msisdn = '990000000003' OR msisdn = '990000000002';
+SELECT msisdn, session_id FROM api.subscriber_sessions
+ WHERE msisdn = '990000000002' OR msisdn = '990000000003' OR msisdn = '990000000002'
+ ORDER BY 1, 2;
+\set log `curl -s "$SIM_URL/_sim/log"`
+SELECT * FROM pd_requests(:'log');
+-- an OR that also tests another column gives no key
+SELECT msisdn FROM api.subscriber_sessions WHERE msisdn = '990000000002' OR session_id = 'x';
+
 --
 -- EXPLAIN ANALYZE: requests, retries and bytes received of each scan
 --

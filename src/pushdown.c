@@ -5,7 +5,8 @@
  *
  * The API can only be asked for the records of a key (a customer or an
  * MSISDN), so a scan is possible only with one.  A key comes from
- * "key = expression", "key = ANY(array expression)" or "key IN (...)", where
+ * "key = expression", "key = ANY(array expression)", "key IN (...)" or an OR
+ * of equalities, where
  * the expression does not depend on the table itself: a constant, a
  * parameter, an initplan's result, or a column of another table through a
  * parameterized path.  The expression is evaluated at execution time, so the
@@ -17,6 +18,7 @@
 
 #include "catalog/pg_type.h"
 #include "executor/executor.h"
+#include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
 #include "optimizer/clauses.h"
 #include "optimizer/optimizer.h"
@@ -101,6 +103,41 @@ sf_match_key_clause(PlannerInfo *root, RelOptInfo *baserel,
 			*kind = SF_KEY_SCALAR;
 			return true;
 		}
+	}
+	else if (is_orclause(clause))
+	{
+		/* key = a OR key = b ...: the same as key IN (a, b, ...) */
+		List	   *elements = NIL;
+		Oid			key_type = InvalidOid;
+		ListCell   *lc;
+
+		foreach(lc, ((BoolExpr *) clause)->args)
+		{
+			Expr	   *element;
+			SfKeyKind	element_kind;
+
+			if (!sf_match_key_clause(root, baserel, key_attnum, lfirst(lc),
+									 &element, &element_kind) ||
+				element_kind != SF_KEY_SCALAR ||
+				(key_type != InvalidOid && exprType((Node *) element) != key_type))
+				return false;
+			key_type = exprType((Node *) element);
+			elements = lappend(elements, element);
+		}
+		if (!OidIsValid(get_array_type(key_type)))
+			return false;
+		{
+			ArrayExpr  *array = makeNode(ArrayExpr);
+
+			array->array_typeid = get_array_type(key_type);
+			array->element_typeid = key_type;
+			array->elements = elements;
+			array->multidims = false;
+			array->location = -1;
+			*key_expr = (Expr *) array;
+		}
+		*kind = SF_KEY_ARRAY;
+		return true;
 	}
 	else if (IsA(clause, ScalarArrayOpExpr))
 	{

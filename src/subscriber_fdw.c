@@ -222,6 +222,8 @@ estimate_keys(Expr *key_expr, SfKeyKind kind)
 {
 	if (kind == SF_KEY_SCALAR)
 		return 1;
+	if (IsA(key_expr, ArrayExpr))
+		return Max(1, list_length(((ArrayExpr *) key_expr)->elements));
 	if (IsA(key_expr, Const) && !((Const *) key_expr)->constisnull)
 	{
 		ArrayType  *array = DatumGetArrayTypeP(((Const *) key_expr)->constvalue);
