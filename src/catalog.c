@@ -188,6 +188,20 @@ sf_resource_column(const SfResource *resource, const char *name)
 	return NULL;
 }
 
+/*
+ * The endpoint path with "segment" in place of the key: the percent-encoded
+ * key for a request, "{column}" for EXPLAIN.
+ */
+char *
+sf_resource_path(const SfResource *resource, const char *segment)
+{
+	const char *hole = strstr(resource->path_template, "{key}");
+
+	Assert(hole != NULL);
+	return psprintf("%.*s%s%s", (int) (hole - resource->path_template),
+					resource->path_template, segment, hole + strlen("{key}"));
+}
+
 /* The list of resource names, for hints that tell the user what exists. */
 char *
 sf_resource_names(void)

@@ -534,7 +534,6 @@ finish_request(SfHttpRequest *request, CURLcode code)
 		request->data = "";		/* not owned: capacity stays 0 */
 	else
 		request->data[request->len] = '\0';
-	request->finished = true;
 
 	detach_handle(request);
 

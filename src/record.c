@@ -476,6 +476,24 @@ raise_body_error(const char *request_label, const char *data, size_t len,
 			 errhint("The server answered with HTML; check base_url.") : 0));
 }
 
+/*
+ * Takes errorCode and the message from a top-level member, whichever API
+ * wrote it ("errorMessage" of the customer APIs, "message" of the sessions
+ * API); false when the member is neither.
+ */
+static bool
+read_error_member(SfSpan key, SfSpan value, SfEnvelope *envelope)
+{
+	if (span_equals(key, "errorCode", 9))
+		envelope->error_code = span_to_string(value);
+	else if (span_equals(key, "errorMessage", 12) ||
+			 (span_equals(key, "message", 7) && envelope->error_message == NULL))
+		envelope->error_message = span_to_string(value);
+	else
+		return false;
+	return true;
+}
+
 /* Whether a member name is the first segment of a dotted path. */
 static bool
 first_segment_is(SfSpan key, const char *path)
@@ -553,12 +571,9 @@ sf_envelope_parse(const SfResource *resource, const char *data, size_t len,
 			if (paging_paths[i] != NULL && first_segment_is(key, paging_paths[i]))
 				paging_members[i] = value;
 		}
-		if (span_equals(key, "errorCode", 9))
-			envelope->error_code = span_to_string(value);
-		else if (span_equals(key, "errorMessage", 12) ||
-				 (span_equals(key, "message", 7) && envelope->error_message == NULL))
-			envelope->error_message = span_to_string(value);
-		else if (span_equals(key, resource->records_path, strlen(resource->records_path)))
+		if (read_error_member(key, value, envelope))
+			continue;
+		if (span_equals(key, resource->records_path, strlen(resource->records_path)))
 		{
 			if (envelope->has_records)
 				raise_body_error(request_label, data, len, resource->records_path,
@@ -625,13 +640,7 @@ sf_envelope_parse_error_body(const char *data, size_t len, SfEnvelope *envelope)
 	if (!object_walker_init(&walker, body))
 		return;
 	while (object_walker_next(&walker, &key, &value, &problem))
-	{
-		if (span_equals(key, "errorCode", 9))
-			envelope->error_code = span_to_string(value);
-		else if (span_equals(key, "errorMessage", 12) ||
-				 (span_equals(key, "message", 7) && envelope->error_message == NULL))
-			envelope->error_message = span_to_string(value);
-	}
+		read_error_member(key, value, envelope);
 }
 
 /* ----------------------------------------------------------------
@@ -970,6 +979,8 @@ sf_converter_create(const SfResource *resource, Relation rel,
 
 	converter->resource = resource;
 	converter->cxt = CurrentMemoryContext;
+	converter->transcode = GetDatabaseEncoding() != PG_UTF8 &&
+		GetDatabaseEncoding() != PG_SQL_ASCII;
 	converter->columns = palloc0(Max(1, list_length(retrieved_attrs)) * sizeof(SfColumnPlan));
 	converter->remote_timezone = pg_tzset(options->remote_timezone);
 	if (converter->remote_timezone == NULL)
@@ -1359,7 +1370,7 @@ static Datum
 input_value(SfRecordConverter *converter, SfColumnPlan *column, char *text)
 {
 	converter->current_value = text;
-	if (column->is_timestamptz && timestamp_is_zoneless(text))
+	if (column->is_timestamptz)
 	{
 		struct pg_tm tm;
 		fsec_t		fsec;
@@ -1368,11 +1379,16 @@ input_value(SfRecordConverter *converter, SfColumnPlan *column, char *text)
 
 		if (column->typmod >= 0 || !read_plain_timestamp(text, &tm, &fsec))
 		{
-			Timestamp	local = DatumGetTimestamp(FunctionCall3(&converter->timestamp_in,
-																CStringGetDatum(text),
-																ObjectIdGetDatum(InvalidOid),
-																Int32GetDatum(column->typmod)));
+			Timestamp	local;
 
+			/* a timestamp with its own zone or offset needs no remote_timezone */
+			if (!timestamp_is_zoneless(text))
+				return InputFunctionCall(&column->input, text, column->ioparam,
+										 column->typmod);
+			local = DatumGetTimestamp(FunctionCall3(&converter->timestamp_in,
+													CStringGetDatum(text),
+													ObjectIdGetDatum(InvalidOid),
+													Int32GetDatum(column->typmod)));
 			if (TIMESTAMP_NOT_FINITE(local))
 				return TimestampTzGetDatum(local);
 			if (timestamp2tm(local, NULL, &tm, &fsec, NULL, NULL) != 0)
@@ -1496,7 +1512,7 @@ sf_record_to_slot(SfRecordConverter *converter, SfSpan record,
 {
 	ErrorContextCallback errcallback;
 	SfJsonNode *root;
-	SfJsonNode **members;
+	SfJsonNode **members = NULL;
 	int			nmembers = 0;
 	SfJsonNode *pair = NULL;
 	SfJsonNode *profile = NULL;
@@ -1511,16 +1527,19 @@ sf_record_to_slot(SfRecordConverter *converter, SfSpan record,
 	errcallback.previous = error_context_stack;
 	error_context_stack = &errcallback;
 
-	if (GetDatabaseEncoding() != PG_UTF8 && GetDatabaseEncoding() != PG_SQL_ASCII)
+	if (converter->transcode)
 	{
 		record.start = pg_any_to_server(record.start, (int) record.len, PG_UTF8);
 		record.len = strlen(record.start);
 	}
 	/* count(*) and the like need no tree: the record only has to be valid */
 	root = parse_record(record, converter->needs_tree);
-	members = palloc(Max(1, root ? root->nchildren : 0) * sizeof(SfJsonNode *));
-	for (SfJsonNode *child = root ? root->first_child : NULL; child; child = child->next)
-		members[nmembers++] = child;
+	if (root != NULL)
+	{
+		members = palloc(Max(1, root->nchildren) * sizeof(SfJsonNode *));
+		for (SfJsonNode *child = root->first_child; child; child = child->next)
+			members[nmembers++] = child;
+	}
 	if (converter->needs_active_pair)
 		find_active_pair(converter->resource, root, &pair, &profile);
 

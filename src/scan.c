@@ -50,7 +50,6 @@ typedef struct SfStream
 	int64		next_page;		/* pages: 1-based */
 	char	   *cursor;			/* point in time: the latest pitId */
 	int			attempt;		/* retries of the request in flight */
-	bool		opened;
 	bool		finished;
 	bool		deferred;		/* next request waits for a chunk to be read */
 } SfStream;
@@ -127,13 +126,10 @@ sf_scan_set_keys(SfScan *scan, List *keys)
 	foreach(lc, keys)
 	{
 		SfStream   *stream = &scan->streams[i++];
-		const char *template = scan->resource->path_template;
-		const char *hole = strstr(template, "{key}");
-		char	   *escaped = sf_http_escape_segment(lfirst(lc));
 
 		stream->key = pstrdup(lfirst(lc));
-		stream->path = psprintf("%.*s%s%s", (int) (hole - template), template,
-								escaped, hole + strlen("{key}"));
+		stream->path = sf_resource_path(scan->resource,
+										sf_http_escape_segment(stream->key));
 		stream->expected_total = -1;
 		stream->total_pages = -1;
 		stream->next_page = 1;
@@ -202,7 +198,6 @@ open_streams(SfScan *scan)
 	{
 		SfStream   *stream = &scan->streams[scan->next_to_open++];
 
-		stream->opened = true;
 		scan->open_streams++;
 		send_next_request(scan, stream, 0);
 	}

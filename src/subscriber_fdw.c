@@ -439,6 +439,14 @@ subscriberGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel,
 							fdw_private, NIL, NIL, outer_plan);
 }
 
+/* The record limit a plan was made with, -1 for none. */
+static int64
+plan_limit(ForeignScan *plan)
+{
+	return DatumGetInt64(((Const *) list_nth(plan->fdw_private,
+											 SfScanPrivateLimit))->constvalue);
+}
+
 static void
 subscriberBeginForeignScan(ForeignScanState *node, int eflags)
 {
@@ -482,8 +490,7 @@ subscriberBeginForeignScan(ForeignScanState *node, int eflags)
 														 SfScanPrivateResource)));
 	key_kind = intVal(list_nth(plan->fdw_private, SfScanPrivateKeyKind));
 	retrieved = list_nth(plan->fdw_private, SfScanPrivateRetrievedAttrs);
-	limit = DatumGetInt64(((Const *) list_nth(plan->fdw_private,
-											  SfScanPrivateLimit))->constvalue);
+	limit = plan_limit(plan);
 	converter = sf_converter_create(state->resource, rel, retrieved, state->options);
 	state->scan = sf_scan_create(state->scan_cxt, state->resource, state->options,
 								 converter, limit);
@@ -557,11 +564,8 @@ subscriberEndForeignScan(ForeignScanState *node)
 static char *
 endpoint_text(const SfResource *resource)
 {
-	const char *hole = strstr(resource->path_template, "{key}");
-
-	return psprintf("%s %.*s{%s}%s", sf_http_method_name(resource->method),
-					(int) (hole - resource->path_template), resource->path_template,
-					resource->key_column, hole + strlen("{key}"));
+	return psprintf("%s %s", sf_http_method_name(resource->method),
+					sf_resource_path(resource, psprintf("{%s}", resource->key_column)));
 }
 
 static void
@@ -571,8 +575,7 @@ subscriberExplainForeignScan(ForeignScanState *node, ExplainState *es)
 	const SfResource *resource =
 		sf_resource_lookup(strVal(list_nth(plan->fdw_private, SfScanPrivateResource)));
 	int			key_kind = intVal(list_nth(plan->fdw_private, SfScanPrivateKeyKind));
-	int64		limit = DatumGetInt64(((Const *) list_nth(plan->fdw_private,
-														  SfScanPrivateLimit))->constvalue);
+	int64		limit = plan_limit(plan);
 	SfScanState *state = (SfScanState *) node->fdw_state;
 
 	ExplainPropertyText("Endpoint", endpoint_text(resource), es);

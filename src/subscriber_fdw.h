@@ -90,6 +90,7 @@ extern const SfResource *sf_resource_at(int index);
 extern int	sf_resource_count(void);
 extern const SfColumnDef *sf_resource_column(const SfResource *resource,
 											 const char *name);
+extern char *sf_resource_path(const SfResource *resource, const char *segment);
 extern char *sf_resource_names(void);
 
 /* ----------------------------------------------------------------
@@ -151,7 +152,6 @@ typedef struct SfHttpRequest
 	void	   *owner;			/* the caller's bookkeeping */
 
 	/* what came back */
-	bool		finished;
 	long		status;			/* HTTP status, 0 without a response */
 	SfTransportError transport_error;
 	char	   *transport_message;
@@ -249,6 +249,7 @@ typedef struct SfRecordConverter
 	int			ncolumns;
 	bool		needs_active_pair;
 	bool		needs_tree;		/* a column reads the record itself */
+	bool		transcode;		/* the database encoding is not UTF-8 */
 	MemoryContext cxt;			/* lives as long as the scan */
 	struct pg_tz *remote_timezone;	/* where zone-less timestamps are */
 	FmgrInfo	timestamp_in;	/* reads zone-less timestamps */
