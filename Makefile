@@ -7,9 +7,12 @@ OBJS = \
 	src/http_client.o \
 	src/option.o \
 	src/pushdown.o \
-	src/record.o \
+	src/convert.o \
+	src/envelope.o \
+	src/json.o \
 	src/scan.o \
-	src/subscriber_fdw.o
+	src/subscriber_fdw.o \
+	src/tuple.o
 
 EXTENSION = subscriber_fdw
 DATA = $(wildcard sql/subscriber_fdw--*.sql)

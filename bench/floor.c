@@ -275,7 +275,7 @@ fetcher(void *arg)
 	return NULL;
 }
 
-/* ---------------- structural scan (as src/record.c) ---------------- */
+/* ---------------- structural scan (as src/json.c) ---------------- */
 
 static inline const char *
 skip_ws(const char *p, const char *end)

@@ -14,7 +14,7 @@
 #   BENCH_OUT=FILE             also write the table (markdown) to FILE
 #   BENCH_VERBOSE=1            print every raw measurement as it is taken
 #   BENCH_PERF=1               profile the full-width scan's backend with perf
-#   BENCH_PARSER=pg-record|jsonc-record   the extension's parser (guessed from src/record.c)
+#   BENCH_PARSER=pg-record|jsonc-record   the extension's parser (guessed from src/json.c)
 #
 # Everything (cluster, simulator, temporary files) is removed on exit.
 set -euo pipefail
@@ -70,7 +70,7 @@ FLOOR_MODES="fetch scan jsonc-record jsonc-chunk"
 # (BENCH_PARSER=pg-record or jsonc-record overrides the guess.)
 if [ -n "${BENCH_PARSER:-}" ]; then
 	EXT_PARSER=$BENCH_PARSER
-elif grep -qE 'pg_parse_json|JsonLexContext' "$ROOT"/src/record.c 2>/dev/null; then
+elif grep -qE 'pg_parse_json|JsonLexContext' "$ROOT"/src/json.c 2>/dev/null; then
 	EXT_PARSER=pg-record
 else
 	EXT_PARSER=jsonc-record

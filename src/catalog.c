@@ -5,9 +5,12 @@
  *
  * Every foreign table reads one resource of this catalog.  An entry says how
  * to call the endpoint (method, path, key), where a response keeps its
- * records and paging state, and which columns a record yields.  The scan
- * engine and the record converter read nothing but these entries, so a new
- * endpoint is a new entry here.
+ * records and paging state, how the next request of a paged answer asks
+ * for its records, and which columns a record yields.  The conventions the
+ * endpoints share (error members and codes, XML-style list counts, the
+ * active-pair flag) are the API's entry.  The scan engine and the record
+ * converter read nothing but these entries, so a new endpoint is a new
+ * resource here, and a second API with other member names a new API entry.
  *
  *-------------------------------------------------------------------------
  */
@@ -84,9 +87,40 @@ static const SfColumnDef subscriber_session_columns[] = {
 	"locationProfileList.locationProfile", NULL},
 };
 
+/*
+ * The error codes that the customer APIs document (seeds 000 and 001).  Any
+ * other code is reported as a remote error with its own message.
+ */
+static const SfErrorCode platform_error_codes[] = {
+	{"CUSTOMER_1002", MAKE_SQLSTATE('4', '2', '7', '0', '4'),
+		"customer \"%s\" does not exist",
+	"Check the customer_id in the query or in the option of the table or server.", false},
+	{"GLOBAL_1001", MAKE_SQLSTATE('5', '3', '0', '0', '0'),
+		"the subscriber API is overloaded",
+	"Try again later, or raise option \"max_retries\".", true},
+	{"GLOBAL_1018", MAKE_SQLSTATE('7', '2', '0', '0', '0'),
+		"the point in time of the scan expired on the API",
+	"Raise option \"pit_keep_alive\" (now %d minutes), or read faster with a larger \"fetch_size\".", false},
+};
+
+/* The customer APIs write "errorMessage", the sessions API "message". */
+static const char *const platform_error_message_members[] = {
+	"errorMessage", "message", NULL
+};
+
+static const SfApi platform_api = {
+	.error_code_member = "errorCode",
+	.error_message_members = platform_error_message_members,
+	.error_codes = platform_error_codes,
+	.nerror_codes = lengthof(platform_error_codes),
+	.list_length_member = "length",
+	.active_flag_member = "isLastActive",
+};
+
 static const SfResource resources[] = {
 	{
 		.name = "customer_subscribers",
+		.api = &platform_api,
 		.method = SF_HTTP_GET,
 		.path_template = "/api/v2/customer/{key}/subscriber",
 		.key_column = "customer_id",
@@ -100,6 +134,9 @@ static const SfResource resources[] = {
 		.total_records_path = "pageable.totalElements",
 		.total_pages_path = "pageable.totalPages",
 		.cursor_path = NULL,
+		.page_param = "page",
+		.page_size_param = "size",
+		.first_page = 1,
 		.profile_list_path = NULL,
 		.pair_list_path = "imsiMsisdnPairs",
 		.rows_per_key = 1000,
@@ -108,6 +145,7 @@ static const SfResource resources[] = {
 	},
 	{
 		.name = "subscriber_details",
+		.api = &platform_api,
 		.method = SF_HTTP_POST,
 		.path_template = "/api/v2/customer/{key}/subscriber-all-details",
 		.key_column = "customer_id",
@@ -121,6 +159,9 @@ static const SfResource resources[] = {
 		.total_records_path = "totalRecordAmount",
 		.total_pages_path = NULL,
 		.cursor_path = "pitId",
+		.cursor_member = "pitId",
+		.keep_alive_member = "pitKeepAlive",
+		.chunk_size_member = "size",
 		.profile_list_path = "profile",
 		.pair_list_path = "imsiMsisdnPairs",
 		.rows_per_key = 1000,
@@ -129,6 +170,7 @@ static const SfResource resources[] = {
 	},
 	{
 		.name = "subscriber_sessions",
+		.api = &platform_api,
 		.method = SF_HTTP_GET,
 		.path_template = "/pcc/spcm/subscribers/{key}/sessions",
 		.key_column = "msisdn",
@@ -200,6 +242,18 @@ sf_resource_path(const SfResource *resource, const char *segment)
 	Assert(hole != NULL);
 	return psprintf("%.*s%s%s", (int) (hole - resource->path_template),
 					resource->path_template, segment, hole + strlen("{key}"));
+}
+
+/* What the API means by an error code; NULL for a code it does not document. */
+const SfErrorCode *
+sf_error_code_lookup(const SfApi *api, const char *code)
+{
+	for (int i = 0; i < api->nerror_codes; i++)
+	{
+		if (strcmp(api->error_codes[i].code, code) == 0)
+			return &api->error_codes[i];
+	}
+	return NULL;
 }
 
 /* The list of resource names, for hints that tell the user what exists. */

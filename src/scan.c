@@ -24,7 +24,9 @@
 
 #include <math.h>
 
+#if PG_VERSION_NUM >= 150000
 #include "common/pg_prng.h"
+#endif
 #include "lib/stringinfo.h"
 #include "nodes/pg_list.h"
 #include "utils/json.h"
@@ -48,7 +50,7 @@ typedef struct SfStream
 	int64		expected_total; /* from the first response, -1 before */
 	int64		total_pages;	/* pages: from the first response */
 	int64		next_page;		/* pages: 1-based */
-	char	   *cursor;			/* point in time: the latest pitId */
+	char	   *cursor;			/* point in time: the latest cursor */
 	int			attempt;		/* retries of the request in flight */
 	bool		finished;
 	bool		deferred;		/* next request waits for a chunk to be read */
@@ -132,7 +134,7 @@ sf_scan_set_keys(SfScan *scan, List *keys)
 										sf_http_escape_segment(stream->key));
 		stream->expected_total = -1;
 		stream->total_pages = -1;
-		stream->next_page = 1;
+		stream->next_page = scan->resource->first_page;
 	}
 	MemoryContextSwitchTo(old);
 }
@@ -151,20 +153,28 @@ send_next_request(SfScan *scan, SfStream *stream, int delay_ms)
 		case SF_PAGING_NONE:
 			break;
 		case SF_PAGING_PAGES:
-			target = psprintf("%s?page=" INT64_FORMAT "&size=%d", stream->path,
-							  stream->next_page, chunk_size(scan));
+			target = psprintf("%s?%s=" INT64_FORMAT "&%s=%d", stream->path,
+							  resource->page_param, stream->next_page,
+							  resource->page_size_param, chunk_size(scan));
 			break;
 		case SF_PAGING_PIT:
 			{
 				StringInfoData buf;
 
 				initStringInfo(&buf);
-				appendStringInfoString(&buf, "{\"pitId\":");
+				appendStringInfoChar(&buf, '{');
+				escape_json(&buf, resource->cursor_member);
+				appendStringInfoChar(&buf, ':');
 				escape_json(&buf, stream->cursor ? stream->cursor : "");
 				if (stream->cursor == NULL)
-					appendStringInfo(&buf, ",\"pitKeepAlive\":%d",
-									 scan->options->pit_keep_alive);
-				appendStringInfo(&buf, ",\"size\":%d}", chunk_size(scan));
+				{
+					appendStringInfoChar(&buf, ',');
+					escape_json(&buf, resource->keep_alive_member);
+					appendStringInfo(&buf, ":%d", scan->options->pit_keep_alive);
+				}
+				appendStringInfoChar(&buf, ',');
+				escape_json(&buf, resource->chunk_size_member);
+				appendStringInfo(&buf, ":%d}", chunk_size(scan));
 				body = buf.data;
 				break;
 			}
@@ -209,12 +219,23 @@ request_label(SfHttpRequest *request)
 	return psprintf("%s %s", sf_http_method_name(request->method), request->target);
 }
 
+/* A random number in [0, 1), for jitter. */
+static double
+random_fraction(void)
+{
+#if PG_VERSION_NUM >= 150000
+	return pg_prng_double(&pg_global_prng_state);
+#else
+	return (double) random() / ((double) MAX_RANDOM_VALUE + 1);
+#endif
+}
+
 /* The wait before retry number "attempt": exponential, jittered. */
 static int
 backoff_ms(int attempt, long retry_after)
 {
 	double		ceiling = Min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * pow(2.0, attempt - 1));
-	double		wait = ceiling * (0.5 + 0.5 * pg_prng_double(&pg_global_prng_state));
+	double		wait = ceiling * (0.5 + 0.5 * random_fraction());
 
 	if (retry_after >= 0)
 		wait = Max(wait, Min((double) retry_after * 1000.0, RETRY_AFTER_MAX_MS));
@@ -245,12 +266,22 @@ status_is_transient(long status)
 	return status == 429 || status == 502 || status == 503 || status == 504;
 }
 
-/* GLOBAL_1001, "Service unavailable. Please try again", is worth a retry. */
-static bool
-is_overload_code(const SfEnvelope *envelope)
+/* What the catalog says of the error code a response carries, if any. */
+static const SfErrorCode *
+known_error(SfScan *scan, const SfEnvelope *envelope)
 {
-	return envelope->error_code != NULL &&
-		strcmp(envelope->error_code, "GLOBAL_1001") == 0;
+	if (envelope->error_code == NULL)
+		return NULL;
+	return sf_error_code_lookup(scan->resource->api, envelope->error_code);
+}
+
+/* Whether the API's error code says that asking again may succeed. */
+static bool
+is_transient_code(SfScan *scan, const SfEnvelope *envelope)
+{
+	const SfErrorCode *known = known_error(scan, envelope);
+
+	return known != NULL && known->transient;
 }
 
 /* At most max bytes of a body, with anything but printable ASCII as '?'. */
@@ -348,6 +379,7 @@ raise_remote_error(SfScan *scan, SfHttpRequest *request, SfEnvelope *envelope)
 {
 	const char *label = request_label(request);
 	const char *code = envelope->error_code;
+	const SfErrorCode *known = known_error(scan, envelope);
 	const char *message = envelope->error_message ? envelope->error_message : "";
 	long		status = request->status;
 	int			retries = ((SfStream *) request->owner)->attempt;
@@ -362,22 +394,17 @@ raise_remote_error(SfScan *scan, SfHttpRequest *request, SfEnvelope *envelope)
 						  status, request->len, request->len > 0 ? ": " : "",
 						  printable_excerpt(request->data, request->len, 200));
 
-	if (code != NULL && strcmp(code, "CUSTOMER_1002") == 0)
+	if (known != NULL)
 		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("customer \"%s\" does not exist", ((SfStream *) request->owner)->key),
+				(errcode(known->sqlstate),
+				 errmsg("%s", psprintf(known->message, ((SfStream *) request->owner)->key)),
+				 known->transient ?
+				 errdetail("%s (after %d retries).", detail, retries) :
 				 errdetail("%s", detail),
-				 errhint("Check the customer_id in the query or in the option of the table or server."),
+				 known->hint ?
+				 errhint("%s", psprintf(known->hint, scan->options->pit_keep_alive)) : 0,
 				 errcontext("request %s", label)));
-	if (code != NULL && strcmp(code, "GLOBAL_1018") == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_SNAPSHOT_TOO_OLD),
-				 errmsg("the point in time of the scan expired on the API"),
-				 errdetail("%s", detail),
-				 errhint("Raise option \"pit_keep_alive\" (now %d minutes), or read faster with a larger \"fetch_size\".",
-						 scan->options->pit_keep_alive),
-				 errcontext("request %s", label)));
-	if (is_overload_code(envelope) || status_is_transient(status))
+	if (status_is_transient(status))
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_RESOURCES),
 				 errmsg("the subscriber API is overloaded"),
@@ -470,7 +497,9 @@ advance_stream(SfScan *scan, SfStream *stream, SfHttpRequest *response,
 			break;
 		case SF_PAGING_PIT:
 			if (stream->expected_total < 0)
-				raise_protocol_error(response, "The response has no totalRecordAmount.");
+				raise_protocol_error(response,
+									 psprintf("The response has no %s.",
+											  scan->resource->total_records_path));
 			/* an early end means chunks went missing: never return a part */
 			if (nrecords == 0 && stream->received < stream->expected_total &&
 				!(scan->limit >= 0 && scan->received >= scan->limit))
@@ -480,7 +509,9 @@ advance_stream(SfScan *scan, SfStream *stream, SfHttpRequest *response,
 			if (nrecords == 0 || stream->received >= stream->expected_total)
 				finish_stream(scan, stream);
 			else if (envelope->cursor == NULL)
-				raise_protocol_error(response, "The response has no pitId to continue with.");
+				raise_protocol_error(response,
+									 psprintf("The response has no %s to continue with.",
+											  scan->resource->cursor_path));
 			else
 				stream->cursor = MemoryContextStrdup(scan->pass_cxt, envelope->cursor);
 			break;
@@ -520,8 +551,9 @@ handle_response(SfScan *scan, SfHttpRequest *response)
 
 	if (response->status < 200 || response->status > 299)
 	{
-		sf_envelope_parse_error_body(response->data, response->len, &envelope);
-		if ((status_is_transient(response->status) || is_overload_code(&envelope)) &&
+		sf_envelope_parse_error_body(scan->resource, response->data, response->len,
+									 &envelope);
+		if ((status_is_transient(response->status) || is_transient_code(scan, &envelope)) &&
 			retry(scan, response))
 			return;
 		raise_remote_error(scan, response, &envelope);
@@ -538,12 +570,12 @@ handle_response(SfScan *scan, SfHttpRequest *response)
 	MemoryContextSwitchTo(old);
 	if (envelope.error_code != NULL)
 	{
-		if (is_overload_code(&envelope) && retry(scan, response))
+		if (is_transient_code(scan, &envelope) && retry(scan, response))
 			return;
 		raise_remote_error(scan, response, &envelope);
 	}
-	chunk->records = envelope.record_spans;
-	chunk->nrecords = envelope.nrecords;
+	chunk->records = envelope.record_index.items;
+	chunk->nrecords = envelope.record_index.count;
 
 	stream->attempt = 0;
 	chunk->first_record = stream->received;
@@ -611,9 +643,8 @@ sf_scan_next(SfScan *scan, TupleTableSlot *slot)
 		{
 			SfSpan		record = chunk->records[chunk->next++];
 
-			scan->converter->request_label = chunk->label;
-			scan->converter->record_number = chunk->first_record + chunk->next;
-			sf_record_to_slot(scan->converter, record, chunk->stream->key, slot);
+			sf_record_to_slot(scan->converter, record, chunk->stream->key,
+							  chunk->label, chunk->first_record + chunk->next, slot);
 			scan->returned++;
 			if (++scan->rows_since_poll >= ROWS_PER_POLL)
 			{

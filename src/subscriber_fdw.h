@@ -7,8 +7,9 @@
  * The extension turns the REST endpoints of an IoT connectivity platform
  * into foreign tables.  Each endpoint is described as data in catalog.c; one
  * scan engine (scan.c) drives the requests of any of them through the HTTP
- * client (http_client.c, the only file that sees libcurl), and record.c turns
- * the JSON records it receives into tuples.
+ * client (http_client.c, the only file that sees libcurl); json.c reads the
+ * JSON syntax, envelope.c the top level of a response, and tuple.c and
+ * convert.c turn its records into tuples.
  *
  *-------------------------------------------------------------------------
  */
@@ -39,8 +40,8 @@ typedef enum SfHttpMethod
 typedef enum SfPaging
 {
 	SF_PAGING_NONE,				/* a single response holds them all */
-	SF_PAGING_PAGES,			/* numbered pages, "page" and "size" in the query */
-	SF_PAGING_PIT				/* point-in-time chunks, "pitId" in a POST body */
+	SF_PAGING_PAGES,			/* numbered pages, asked for in the query string */
+	SF_PAGING_PIT				/* point-in-time chunks, a cursor in a POST body */
 } SfPaging;
 
 /* Where the value of a column comes from. */
@@ -49,7 +50,7 @@ typedef enum SfColumnSource
 	SF_SOURCE_KEY,				/* the key value the request was made for */
 	SF_SOURCE_FIELD,			/* a JSON path in the record */
 	SF_SOURCE_LIST,				/* a JSON path holding an XML-style list */
-	SF_SOURCE_ACTIVE_PAIR,		/* a field of the pair marked isLastActive */
+	SF_SOURCE_ACTIVE_PAIR,		/* a field of the pair flagged active */
 	SF_SOURCE_ACTIVE_PROFILE	/* a field of the profile holding that pair */
 } SfColumnSource;
 
@@ -62,9 +63,39 @@ typedef struct SfColumnDef
 	const char *fallback_path;	/* read when path is absent, or NULL */
 } SfColumnDef;
 
+/*
+ * What an error code of the API means here.  "message" may hold one %s,
+ * the key the request was made for; "hint" may hold one %d, the
+ * pit_keep_alive option in minutes.
+ */
+typedef struct SfErrorCode
+{
+	const char *code;			/* the code as the API sends it */
+	int			sqlstate;		/* built with MAKE_SQLSTATE */
+	const char *message;
+	const char *hint;			/* or NULL */
+	bool		transient;		/* worth a retry, and overload if retries run out */
+} SfErrorCode;
+
+/*
+ * The conventions one API shares over its endpoints: how its responses
+ * report errors, and the member names of its XML-style lists and of the
+ * flag that marks the active IMSI/MSISDN pair.
+ */
+typedef struct SfApi
+{
+	const char *error_code_member;
+	const char *const *error_message_members;	/* preferred first, NULL-ended */
+	const SfErrorCode *error_codes;
+	int			nerror_codes;
+	const char *list_length_member; /* a count sent beside a list, or NULL */
+	const char *active_flag_member; /* true on the pair in use, or NULL */
+} SfApi;
+
 typedef struct SfResource
 {
 	const char *name;			/* value of the table option "resource" */
+	const SfApi *api;
 	SfHttpMethod method;
 	const char *path_template;	/* endpoint path with one "{key}" */
 	const char *key_column;		/* the column the key is taken from */
@@ -77,7 +108,14 @@ typedef struct SfResource
 	bool		records_as_list;	/* they may be a bare object or missing */
 	const char *total_records_path; /* total records of the key, or NULL */
 	const char *total_pages_path;	/* SF_PAGING_PAGES: number of pages */
-	const char *cursor_path;	/* SF_PAGING_PIT: the next pitId */
+	const char *cursor_path;	/* SF_PAGING_PIT: the cursor to continue with */
+	/* how the next request asks for its records */
+	const char *page_param;		/* SF_PAGING_PAGES: query parameter of the page */
+	const char *page_size_param;	/* and of the records per page */
+	int			first_page;		/* number of the first page */
+	const char *cursor_member;	/* SF_PAGING_PIT: body member of the cursor */
+	const char *keep_alive_member;	/* body member of the keep-alive minutes */
+	const char *chunk_size_member;	/* body member of the records per chunk */
 	const char *profile_list_path;	/* profiles holding pairs, or NULL */
 	const char *pair_list_path; /* IMSI/MSISDN pairs, or NULL */
 	double		rows_per_key;	/* planner estimate */
@@ -92,6 +130,8 @@ extern const SfColumnDef *sf_resource_column(const SfResource *resource,
 											 const char *name);
 extern char *sf_resource_path(const SfResource *resource, const char *segment);
 extern char *sf_resource_names(void);
+extern const SfErrorCode *sf_error_code_lookup(const SfApi *api,
+											   const char *code);
 
 /* ----------------------------------------------------------------
  * option.c: option validation and lookup
@@ -192,9 +232,12 @@ extern char *sf_http_escape_segment(const char *value);
 extern const char *sf_http_method_name(SfHttpMethod method);
 
 /* ----------------------------------------------------------------
- * record.c: JSON responses to records, records to tuples
+ * json.c: JSON syntax, the structural scan and the record parser
  * ----------------------------------------------------------------
  */
+
+/* Nesting the structural scan and the record parser accept in a response. */
+#define SF_MAX_JSON_DEPTH	64
 
 /* A stretch of a response body holding one JSON value. */
 typedef struct SfSpan
@@ -203,6 +246,73 @@ typedef struct SfSpan
 	size_t		len;
 } SfSpan;
 
+/* A growing index of spans: where each record is in a body. */
+typedef struct SfSpanArray
+{
+	SfSpan	   *items;
+	int			count;
+	int			capacity;
+} SfSpanArray;
+
+/*
+ * Walks the members of one object without parsing their values.  When
+ * index_member is set, the elements of the member of that name (an array,
+ * or with index_single a bare object standing for a list of one) are
+ * appended to *index in the same pass.
+ */
+typedef struct SfObjectWalker
+{
+	const char *pos;
+	const char *end;
+	bool		started;
+	const char *index_member;
+	bool		index_single;
+	SfSpanArray *index;
+} SfObjectWalker;
+
+typedef enum SfJsonType
+{
+	SF_JSON_NULL,
+	SF_JSON_STRING,
+	SF_JSON_NUMBER,
+	SF_JSON_BOOL,
+	SF_JSON_OBJECT,
+	SF_JSON_ARRAY
+} SfJsonType;
+
+/* A node of a parsed record; it lives in the per-row memory. */
+typedef struct SfJsonNode
+{
+	SfJsonType	type;
+	const char *key;			/* member name, in an object */
+	int			keylen;
+	uint32		keysig;			/* length and end characters of the name */
+	char	   *text;			/* scalar: string contents or token */
+	int			textlen;
+	const char *raw;			/* container: its bytes in the body */
+	int			rawlen;
+	int			nchildren;
+	struct SfJsonNode *first_child;
+	struct SfJsonNode *last_child;
+	struct SfJsonNode *next;
+} SfJsonNode;
+
+extern const char *sf_skip_ws(const char *p, const char *end);
+extern bool sf_span_equals(SfSpan span, const char *text, size_t len);
+extern bool sf_object_walker_init(SfObjectWalker *walker, SfSpan object);
+extern bool sf_object_walker_next(SfObjectWalker *walker, SfSpan *key,
+								  SfSpan *value, const char **problem);
+extern bool sf_find_path(SfSpan object, const char *path, SfSpan *value,
+						 const char **problem);
+extern SfJsonNode *sf_parse_record(SfSpan record, bool build);
+extern SfJsonNode *sf_json_member(SfJsonNode *object, const char *name);
+extern SfJsonNode *sf_json_lookup_path(SfJsonNode *node, char **path);
+
+/* ----------------------------------------------------------------
+ * envelope.c: the top-level members of a response
+ * ----------------------------------------------------------------
+ */
+
 /* The parts of a response's top-level object that the scan engine reads. */
 typedef struct SfEnvelope
 {
@@ -210,13 +320,23 @@ typedef struct SfEnvelope
 	char	   *error_message;
 	bool		has_records;
 	SfSpan		records;		/* the records container, if has_records */
-	SfSpan	   *record_spans;	/* where each record is in the body */
-	int			nrecords;
-	int			capacity;
+	SfSpanArray record_index;	/* where each record is in the body */
 	int64		total_records;	/* -1 when absent */
 	int64		total_pages;	/* -1 when absent */
-	char	   *cursor;			/* pitId, NULL when absent */
+	char	   *cursor;			/* the next cursor, NULL when absent */
 } SfEnvelope;
+
+extern void sf_envelope_parse(const SfResource *resource, const char *data,
+							  size_t len, SfEnvelope *envelope,
+							  const char *request_label);
+extern void sf_envelope_parse_error_body(const SfResource *resource,
+										 const char *data, size_t len,
+										 SfEnvelope *envelope);
+
+/* ----------------------------------------------------------------
+ * tuple.c: records to tuples
+ * ----------------------------------------------------------------
+ */
 
 /* How one column of the foreign table is produced. */
 typedef struct SfColumnPlan
@@ -254,24 +374,32 @@ typedef struct SfRecordConverter
 	struct pg_tz *remote_timezone;	/* where zone-less timestamps are */
 	FmgrInfo	timestamp_in;	/* reads zone-less timestamps */
 
-	/* for error context */
+	/* for error context, valid during sf_record_to_slot */
 	const char *request_label;
 	int64		record_number;
 	const SfColumnPlan *current_column;
 	const char *current_value;
 } SfRecordConverter;
 
-extern void sf_envelope_parse(const SfResource *resource, const char *data,
-							  size_t len, SfEnvelope *envelope,
-							  const char *request_label);
-extern void sf_envelope_parse_error_body(const char *data, size_t len,
-										 SfEnvelope *envelope);
 extern SfRecordConverter *sf_converter_create(const SfResource *resource,
 											  Relation rel,
 											  List *retrieved_attrs,
 											  const SfOptions *options);
 extern void sf_record_to_slot(SfRecordConverter *converter, SfSpan record,
-							  const char *key, TupleTableSlot *slot);
+							  const char *key, const char *request_label,
+							  int64 record_number, TupleTableSlot *slot);
+
+/* ----------------------------------------------------------------
+ * convert.c: JSON values to column values
+ * ----------------------------------------------------------------
+ */
+extern Datum sf_convert_value(SfRecordConverter *converter,
+							  SfColumnPlan *column, SfJsonNode *value,
+							  bool *isnull);
+extern SfJsonNode *sf_find_list(const SfApi *api, SfJsonNode *record,
+								char **path);
+extern Datum sf_convert_list(SfRecordConverter *converter,
+							 SfColumnPlan *column, SfJsonNode *list);
 
 /* ----------------------------------------------------------------
  * pushdown.c: keys from WHERE clauses and joins, LIMIT

@@ -1,0 +1,628 @@
+/*-------------------------------------------------------------------------
+ *
+ * json.c
+ *		  JSON syntax: the structural scan of a response and the record parser.
+ *
+ * A response body of thousands of records is never parsed as one tree.  The
+ * structural scan, which only tracks strings and brackets, walks an object's
+ * members and indexes the elements of one of them (the records) in the same
+ * pass, so a response costs one pass over its bytes.  Each record is then
+ * parsed on its own when its row is wanted, over the tokens of PostgreSQL's
+ * JSON lexer (faster than json-c here, and exact with numbers), into a small
+ * tree in the per-row memory.  Nothing here knows about tuples or about the
+ * API: the envelope (envelope.c) and the conversion of records (tuple.c)
+ * are built on these pieces.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "common/jsonapi.h"
+#include "mb/pg_wchar.h"
+
+#include "subscriber_fdw.h"
+
+/* ----------------------------------------------------------------
+ * Structural scanning
+ * ----------------------------------------------------------------
+ */
+
+
+/* The first byte at or after p that is not JSON white space. */
+const char *
+sf_skip_ws(const char *p, const char *end)
+{
+	while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+		p++;
+	return p;
+}
+
+/* The bytes the structural scan stops at: quotes and brackets. */
+static const bool structural[256] = {
+	['"'] = true, ['{'] = true, ['}'] = true, ['['] = true, [']'] = true
+};
+
+/*
+ * Skips a string starting at its opening quote; NULL if unterminated.  A
+ * quote ends the string unless an odd number of backslashes precedes it.
+ */
+static const char *
+skip_string(const char *p, const char *end)
+{
+	for (p++; p < end;)
+	{
+		const char *quote = memchr(p, '"', end - p);
+		const char *backslash;
+
+		if (quote == NULL)
+			return NULL;
+		for (backslash = quote; backslash > p && backslash[-1] == '\\'; backslash--)
+			;
+		if (((quote - backslash) & 1) == 0)
+			return quote + 1;
+		p = quote + 1;
+	}
+	return NULL;
+}
+
+/*
+ * Finds the end of the JSON value starting at p, matching brackets and
+ * strings.  It does not validate scalars: records are parsed afterwards
+ * by the record parser and envelope members by json-c, which do.
+ */
+static const char *
+skip_value(const char *p, const char *end, const char **problem)
+{
+	char		stack[SF_MAX_JSON_DEPTH];
+	int			depth = 0;
+
+	p = sf_skip_ws(p, end);
+	if (p < end && *p != '"' && *p != '{' && *p != '[')
+	{
+		const char *start = p;
+
+		while (p < end && strchr(",:]} \t\r\n", *p) == NULL)
+			p++;
+		if (p == start)
+		{
+			*problem = "a value was expected";
+			return NULL;
+		}
+		return p;
+	}
+	for (;;)
+	{
+		while (p < end && !structural[(unsigned char) *p])
+			p++;
+		if (p >= end)
+		{
+			*problem = "the body ends inside a value";
+			return NULL;
+		}
+		switch (*p)
+		{
+			case '"':
+				p = skip_string(p, end);
+				if (p == NULL)
+				{
+					*problem = "a string is not terminated";
+					return NULL;
+				}
+				break;
+			case '{':
+			case '[':
+				if (depth == SF_MAX_JSON_DEPTH)
+				{
+					*problem = "values are nested too deeply";
+					return NULL;
+				}
+				stack[depth++] = *p++;
+				break;
+			default:			/* a closing bracket */
+				if (depth == 0 || stack[depth - 1] != (*p == '}' ? '{' : '['))
+				{
+					*problem = "brackets do not match";
+					return NULL;
+				}
+				depth--;
+				p++;
+				break;
+		}
+		if (depth == 0)
+			return p;
+	}
+}
+
+/* Whether a span holds exactly the given bytes. */
+bool
+sf_span_equals(SfSpan span, const char *text, size_t len)
+{
+	return span.len == len && memcmp(span.start, text, len) == 0;
+}
+
+/* Appends an element's byte range to an index. */
+static void
+add_element(SfSpanArray *index, const char *start, const char *end)
+{
+	if (index->count == index->capacity)
+	{
+		index->capacity = Max(64, index->capacity * 2);
+		index->items = index->items == NULL ?
+			palloc(index->capacity * sizeof(SfSpan)) :
+			repalloc_huge(index->items, index->capacity * sizeof(SfSpan));
+	}
+	index->items[index->count].start = start;
+	index->items[index->count].len = end - start;
+	index->count++;
+}
+
+/*
+ * Indexes the elements of a container, an array or a bare object standing
+ * for a list of one, in the same pass that skips over it; returns the end
+ * of the container, or NULL with *problem set.
+ */
+static const char *
+index_elements(SfObjectWalker *walker, const char *p, const char **problem)
+{
+	const char *end = walker->end;
+	bool		first = true;
+
+	if (*p == '{')
+	{
+		const char *record_end = skip_value(p, end, problem);
+
+		if (record_end != NULL)
+			add_element(walker->index, p, record_end);
+		return record_end;
+	}
+	for (p++;; first = false)
+	{
+		const char *record_end;
+
+		p = sf_skip_ws(p, end);
+		if (p < end && *p == ']')
+			return p + 1;
+		if (!first)
+		{
+			if (p >= end || *p != ',')
+			{
+				*problem = "a comma was expected between records";
+				return NULL;
+			}
+			p = sf_skip_ws(p + 1, end);
+		}
+		record_end = skip_value(p, end, problem);
+		if (record_end == NULL)
+			return NULL;
+		add_element(walker->index, p, record_end);
+		p = record_end;
+	}
+}
+
+/* Starts a walk over an object's members; false when it is not an object. */
+bool
+sf_object_walker_init(SfObjectWalker *walker, SfSpan object)
+{
+	const char *p = sf_skip_ws(object.start, object.start + object.len);
+
+	if (p >= object.start + object.len || *p != '{')
+		return false;
+	memset(walker, 0, sizeof(SfObjectWalker));
+	walker->pos = p + 1;
+	walker->end = object.start + object.len;
+	return true;
+}
+
+/* Returns the next member; false at the end or, with *problem set, on error. */
+bool
+sf_object_walker_next(SfObjectWalker *walker, SfSpan *key, SfSpan *value,
+					  const char **problem)
+{
+	const char *p = sf_skip_ws(walker->pos, walker->end);
+	const char *key_end;
+
+	*problem = NULL;
+	if (p < walker->end && *p == '}')
+	{
+		walker->pos = p + 1;
+		return false;
+	}
+	if (walker->started)
+	{
+		if (p >= walker->end || *p != ',')
+		{
+			*problem = "a comma or a closing brace was expected between members";
+			walker->pos = p;
+			return false;
+		}
+		p = sf_skip_ws(p + 1, walker->end);
+	}
+	if (p >= walker->end || *p != '"')
+	{
+		*problem = "a member name was expected";
+		walker->pos = p;
+		return false;
+	}
+	key_end = skip_string(p, walker->end);
+	if (key_end == NULL)
+	{
+		*problem = "a member name is not terminated";
+		walker->pos = p;
+		return false;
+	}
+	key->start = p + 1;
+	key->len = key_end - p - 2;
+	p = sf_skip_ws(key_end, walker->end);
+	if (p >= walker->end || *p != ':')
+	{
+		*problem = "a colon was expected after a member name";
+		walker->pos = p;
+		return false;
+	}
+	p = sf_skip_ws(p + 1, walker->end);
+	value->start = p;
+	if (walker->index_member != NULL && p < walker->end &&
+		(*p == '[' || (*p == '{' && walker->index_single)) &&
+		sf_span_equals(*key, walker->index_member, strlen(walker->index_member)))
+	{
+		if (walker->index->count > 0)
+		{
+			*problem = "the records appear twice";
+			walker->pos = p;
+			return false;
+		}
+		p = index_elements(walker, p, problem);
+	}
+	else
+		p = skip_value(p, walker->end, problem);
+	if (p == NULL)
+	{
+		walker->pos = value->start;
+		return false;
+	}
+	value->len = p - value->start;
+	walker->pos = p;
+	walker->started = true;
+	return true;
+}
+
+
+/*
+ * Finds the value at a dotted path below an object.  Returns false when a
+ * member is missing or a step is not an object.
+ */
+bool
+sf_find_path(SfSpan object, const char *path, SfSpan *value, const char **problem)
+{
+	SfSpan		current = object;
+
+	*problem = NULL;
+	while (*path)
+	{
+		size_t		seglen = strcspn(path, ".");
+		SfObjectWalker walker;
+		SfSpan		key,
+					member;
+		bool		found = false;
+
+		if (!sf_object_walker_init(&walker, current))
+			return false;
+		while (sf_object_walker_next(&walker, &key, &member, problem))
+		{
+			if (sf_span_equals(key, path, seglen))
+			{
+				if (found)
+				{
+					*problem = "a member appears twice";
+					return false;
+				}
+				found = true;
+				*value = member;
+			}
+		}
+		if (*problem != NULL || !found)
+			return false;
+		current = *value;
+		path += seglen;
+		if (*path == '.')
+			path++;
+	}
+	return true;
+}
+
+/* ----------------------------------------------------------------
+ * Records
+ * ----------------------------------------------------------------
+ *
+ * A record is parsed with PostgreSQL's own JSON parser into a small tree
+ * allocated in the per-row memory context: scalars keep their exact text
+ * (numbers are never rounded through a double), containers keep the byte
+ * range they came from, so jsonb columns receive the record's bytes as
+ * received.  The tree goes away with the row context.
+ */
+
+/*
+ * The parser of one record.  PostgreSQL's JSON lexer (json_lex) validates
+ * the tokens; the grammar above them is here, so that strings need not be
+ * copied character by character and container tokens keep their position.
+ * Without "build" nothing is allocated: the record is only validated.
+ */
+typedef struct RecordParser
+{
+	JsonLexContext *lex;
+	SfSpan		record;
+	char	   *copy;			/* the record's bytes, where strings end up */
+	bool		build;
+	int			depth;
+	const char *duplicate_key;
+	SfJsonNode *node_block;
+	int			free_nodes;
+} RecordParser;
+
+#define NODES_PER_BLOCK 64
+
+static void
+parser_error(RecordParser *parser, JsonParseErrorType error)
+{
+	ereport(ERROR,
+			(errcode(error == JSON_UNICODE_CODE_POINT_ZERO ?
+					 ERRCODE_UNTRANSLATABLE_CHARACTER : ERRCODE_INVALID_JSON_TEXT),
+			 errmsg("invalid JSON in a record"),
+			 errdetail("%s (at byte %ld of the record)",
+					   json_errdetail(error, parser->lex),
+					   (long) (parser->lex->token_start - parser->record.start))));
+}
+
+static inline void
+next_token(RecordParser *parser)
+{
+	JsonParseErrorType result = json_lex(parser->lex);
+
+	if (result != JSON_SUCCESS)
+		parser_error(parser, result);
+}
+
+static inline void
+expect_token(RecordParser *parser, JsonTokenType type, JsonParseErrorType error)
+{
+	if (parser->lex->token_type != type)
+		parser_error(parser, error);
+}
+
+static JsonLexContext *
+make_lexer(const char *text, int len, bool need_escapes)
+{
+#if PG_VERSION_NUM >= 170000
+	return makeJsonLexContextCstringLen(NULL, (char *) text, len,
+										GetDatabaseEncoding(), need_escapes);
+#else
+	return makeJsonLexContextCstringLen((char *) text, len,
+										GetDatabaseEncoding(), need_escapes);
+#endif
+}
+
+/*
+ * The contents of the current string token.  Strings without a backslash,
+ * nearly all of them, are copied at once; the others are decoded by the
+ * lexer itself, so escapes follow PostgreSQL's rules (\u0000 refused).
+ */
+static char *
+token_string(RecordParser *parser, int *len)
+{
+	const char *start = parser->lex->token_start + 1;
+	int			n = (int) (parser->lex->token_terminator - start) - 1;
+	JsonLexContext *escaped;
+	JsonParseErrorType result;
+
+	if (memchr(start, '\\', n) == NULL)
+	{
+		/* the record's copy, with the closing quote made a terminator */
+		char	   *copy = parser->copy + (start - parser->record.start);
+
+		copy[n] = '\0';
+		*len = n;
+		return copy;
+	}
+	escaped = make_lexer(parser->lex->token_start,
+						 (int) (parser->lex->token_terminator - parser->lex->token_start),
+						 true);
+	result = json_lex(escaped);
+	if (result != JSON_SUCCESS)
+		parser_error(parser, result);
+	*len = escaped->strval->len;
+	return escaped->strval->data;
+}
+
+/* Hangs a new node under its container, checking member names. */
+static SfJsonNode *
+add_node(RecordParser *parser, SfJsonNode *parent, SfJsonType type,
+		 char *key, int keylen)
+{
+	SfJsonNode *node;
+
+	/* nodes come from blocks: one allocation per many nodes */
+	if (parser->free_nodes == 0)
+	{
+		parser->node_block = palloc(NODES_PER_BLOCK * sizeof(SfJsonNode));
+		parser->free_nodes = NODES_PER_BLOCK;
+	}
+	node = &parser->node_block[--parser->free_nodes];
+	memset(node, 0, sizeof(SfJsonNode));
+	node->type = type;
+	if (parent == NULL)
+		return node;
+	if (parent->type == SF_JSON_OBJECT)
+	{
+		/* a cheap signature of the name spares most comparisons */
+		uint32		signature = keylen > 0 ?
+			((uint32) keylen << 16) ^ ((unsigned char) key[0] << 8) ^ (unsigned char) key[keylen - 1] : 0;
+
+		node->key = key;
+		node->keylen = keylen;
+		node->keysig = signature;
+		for (SfJsonNode *sibling = parent->first_child; sibling; sibling = sibling->next)
+		{
+			if (sibling->keysig == signature && sibling->keylen == keylen &&
+				memcmp(sibling->key, key, keylen) == 0 && parser->duplicate_key == NULL)
+				parser->duplicate_key = key;
+		}
+	}
+	if (parent->last_child)
+		parent->last_child->next = node;
+	else
+		parent->first_child = node;
+	parent->last_child = node;
+	parent->nchildren++;
+	return node;
+}
+
+/*
+ * Parses the value at the current token and leaves the lexer on the token
+ * after it.  Returns its node, or NULL when not building.  Recursion is
+ * bounded by SF_MAX_JSON_DEPTH, which the structural scan that found the
+ * record enforced already.
+ */
+static SfJsonNode *
+parse_value(RecordParser *parser, SfJsonNode *parent, char *key, int keylen)
+{
+	JsonLexContext *lex = parser->lex;
+	SfJsonNode *node = NULL;
+	JsonTokenType type = lex->token_type;
+
+	switch (type)
+	{
+		case JSON_TOKEN_OBJECT_START:
+		case JSON_TOKEN_ARRAY_START:
+			{
+				bool		is_object = type == JSON_TOKEN_OBJECT_START;
+				JsonTokenType close = is_object ? JSON_TOKEN_OBJECT_END : JSON_TOKEN_ARRAY_END;
+
+				if (++parser->depth > SF_MAX_JSON_DEPTH)
+					parser_error(parser, JSON_EXPECTED_JSON);
+				if (parser->build)
+				{
+					node = add_node(parser, parent, is_object ? SF_JSON_OBJECT : SF_JSON_ARRAY,
+									key, keylen);
+					node->raw = lex->token_start;
+				}
+				next_token(parser);
+				if (lex->token_type != close)
+				{
+					for (;;)
+					{
+						char	   *member_key = NULL;
+						int			member_keylen = 0;
+
+						if (is_object)
+						{
+							expect_token(parser, JSON_TOKEN_STRING, JSON_EXPECTED_STRING);
+							if (parser->build)
+								member_key = token_string(parser, &member_keylen);
+							next_token(parser);
+							expect_token(parser, JSON_TOKEN_COLON, JSON_EXPECTED_COLON);
+							next_token(parser);
+						}
+						parse_value(parser, node, member_key, member_keylen);
+						if (lex->token_type == JSON_TOKEN_COMMA)
+						{
+							next_token(parser);
+							continue;
+						}
+						expect_token(parser, close, is_object ?
+									 JSON_EXPECTED_OBJECT_NEXT : JSON_EXPECTED_ARRAY_NEXT);
+						break;
+					}
+				}
+				if (node != NULL)
+					node->rawlen = (int) (lex->token_terminator - node->raw);
+				parser->depth--;
+				next_token(parser);
+				return node;
+			}
+		case JSON_TOKEN_STRING:
+			if (parser->build)
+			{
+				int			len;
+
+				node = add_node(parser, parent, SF_JSON_STRING, key, keylen);
+				node->text = token_string(parser, &len);
+				node->textlen = len;
+			}
+			break;
+		case JSON_TOKEN_NUMBER:
+		case JSON_TOKEN_TRUE:
+		case JSON_TOKEN_FALSE:
+		case JSON_TOKEN_NULL:
+			if (parser->build)
+			{
+				node = add_node(parser, parent,
+								type == JSON_TOKEN_NUMBER ? SF_JSON_NUMBER :
+								type == JSON_TOKEN_NULL ? SF_JSON_NULL : SF_JSON_BOOL,
+								key, keylen);
+				node->textlen = (int) (lex->token_terminator - lex->token_start);
+				node->text = parser->copy + (lex->token_start - parser->record.start);
+				node->text[node->textlen] = '\0';
+			}
+			break;
+		default:
+			parser_error(parser, JSON_EXPECTED_JSON);
+	}
+	next_token(parser);
+	return node;
+}
+
+/*
+ * Parses one record into a tree, or with build false only validates it.
+ * The record must be one JSON object with no member twice in any object.
+ */
+SfJsonNode *
+sf_parse_record(SfSpan record, bool build)
+{
+	RecordParser parser;
+	SfJsonNode *root;
+
+	memset(&parser, 0, sizeof(parser));
+	parser.record = record;
+	parser.build = build;
+	/* one copy per record gives every string its storage at once */
+	if (build)
+		parser.copy = pnstrdup(record.start, record.len);
+	parser.lex = make_lexer(record.start, (int) record.len, false);
+	next_token(&parser);
+	if (parser.lex->token_type != JSON_TOKEN_OBJECT_START)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
+				 errmsg("a record is not a JSON object")));
+	root = parse_value(&parser, NULL, NULL, 0);
+	expect_token(&parser, JSON_TOKEN_END, JSON_EXPECTED_END);
+	if (parser.duplicate_key != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_DUPLICATE_JSON_OBJECT_KEY_VALUE),
+				 errmsg("a record has the member \"%s\" twice in one object",
+						parser.duplicate_key),
+				 errdetail("A record that says two things about one field is refused rather than one of them picked.")));
+	return root;
+}
+
+/* The member of an object by name; NULL when absent or not an object. */
+SfJsonNode *
+sf_json_member(SfJsonNode *object, const char *name)
+{
+	if (object == NULL || object->type != SF_JSON_OBJECT)
+		return NULL;
+	for (SfJsonNode *child = object->first_child; child; child = child->next)
+	{
+		if (strcmp(child->key, name) == 0)
+			return child;
+	}
+	return NULL;
+}
+
+/* Looks a path up; NULL when a member on the way is absent. */
+SfJsonNode *
+sf_json_lookup_path(SfJsonNode *node, char **path)
+{
+	for (; node != NULL && *path != NULL; path++)
+		node = sf_json_member(node, *path);
+	return node;
+}

@@ -1,0 +1,346 @@
+/*-------------------------------------------------------------------------
+ *
+ * tuple.c
+ *		  Records to tuples.
+ *
+ * A scan plans, once, how each column the query reads is produced from a
+ * record: a field at a JSON path (with the catalog's fallback), the key the
+ * request was made for, an XML-style list, or a field of the active
+ * IMSI/MSISDN pair or its profile.  Per row the record is parsed (json.c)
+ * into a tree in the per-row memory, the columns are looked up in it and
+ * converted (convert.c), and an error context names the column, the value
+ * and the record.  Columns the query does not read cost nothing.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/tupdesc.h"
+#include "catalog/pg_type.h"
+#include "mb/pg_wchar.h"
+#include "parser/parse_coerce.h"
+#include "pgtime.h"
+#include "utils/fmgroids.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+
+#include "subscriber_fdw.h"
+
+/* Bytes of a value shown in an error context. */
+#define VALUE_EXCERPT_BYTES	40
+
+static char **
+split_path(const char *path)
+{
+	char	  **segments;
+	char	   *copy;
+	int			count = 1;
+	int			i = 0;
+
+	if (path == NULL)
+		return NULL;
+	for (const char *p = path; *p; p++)
+		count += (*p == '.');
+	segments = palloc((count + 1) * sizeof(char *));
+	copy = pstrdup(path);
+	for (char *tok = strtok(copy, "."); tok != NULL; tok = strtok(NULL, "."))
+		segments[i++] = tok;
+	segments[i] = NULL;
+	return segments;
+}
+
+/*
+ * Plans the conversion of the columns the query reads.  Every column of
+ * the table was checked at planning time; here only used ones are set up,
+ * so unused ones cost nothing per row.
+ */
+SfRecordConverter *
+sf_converter_create(const SfResource *resource, Relation rel,
+					List *retrieved_attrs, const SfOptions *options)
+{
+	SfRecordConverter *converter = palloc0(sizeof(SfRecordConverter));
+	TupleDesc	tupdesc = RelationGetDescr(rel);
+	ListCell   *lc;
+	int			n = 0;
+
+	converter->resource = resource;
+	converter->cxt = CurrentMemoryContext;
+	converter->transcode = GetDatabaseEncoding() != PG_UTF8 &&
+		GetDatabaseEncoding() != PG_SQL_ASCII;
+	converter->columns = palloc0(Max(1, list_length(retrieved_attrs)) * sizeof(SfColumnPlan));
+	converter->remote_timezone = pg_tzset(options->remote_timezone);
+	if (converter->remote_timezone == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("time zone \"%s\" is not recognized", options->remote_timezone)));
+	fmgr_info(F_TIMESTAMP_IN, &converter->timestamp_in);
+
+	foreach(lc, retrieved_attrs)
+	{
+		AttrNumber	attnum = lfirst_int(lc);
+		Form_pg_attribute attr = TupleDescAttr(tupdesc, attnum - 1);
+		SfColumnPlan *column = &converter->columns[n++];
+		char	   *json_path = sf_get_column_json_path(RelationGetRelid(rel), attnum);
+		const SfColumnDef *def = sf_resource_column(resource, NameStr(attr->attname));
+		Oid			input_func;
+
+		column->attnum = attnum;
+		column->name = pstrdup(NameStr(attr->attname));
+		column->namelen = -1;
+		if (json_path != NULL)
+		{
+			column->source = SF_SOURCE_FIELD;
+			column->path = split_path(json_path);
+		}
+		else
+		{
+			Assert(def != NULL);	/* checked at planning time */
+			column->source = def->source;
+			column->path = split_path(def->path);
+			column->fallback_path = split_path(def->fallback_path);
+		}
+		column->typid = attr->atttypid;
+		column->typmod = attr->atttypmod;
+		getTypeInputInfo(column->typid, &input_func, &column->ioparam);
+		fmgr_info(input_func, &column->input);
+		column->is_text = column->typid == TEXTOID;
+		column->empty_is_null = TypeCategory(column->typid) != TYPCATEGORY_STRING;
+		column->is_json = column->typid == JSONBOID || column->typid == JSONOID;
+		column->is_jsonb = column->typid == JSONBOID;
+		column->is_timestamptz = column->typid == TIMESTAMPTZOID;
+		if (column->source == SF_SOURCE_ACTIVE_PAIR ||
+			column->source == SF_SOURCE_ACTIVE_PROFILE)
+			converter->needs_active_pair = true;
+		if (column->source != SF_SOURCE_KEY)
+			converter->needs_tree = true;
+	}
+	converter->ncolumns = n;
+	return converter;
+}
+
+/*
+ * Looks a column's path up in a record.  Records of one response list their
+ * members in the same order, so the position where the first member was
+ * found last time is tried first, which spares a search per column.
+ */
+static SfJsonNode *
+lookup_record_path(SfJsonNode **members, int nmembers, char **path, int *hint,
+				   int *namelen_cache)
+{
+	const char *name = path[0];
+	int			namelen = *namelen_cache >= 0 ? *namelen_cache : (*namelen_cache = strlen(name));
+
+	if (*hint < nmembers && members[*hint]->keylen == namelen &&
+		memcmp(members[*hint]->key, name, namelen) == 0)
+		return sf_json_lookup_path(members[*hint], path + 1);
+	for (int i = 0; i < nmembers; i++)
+	{
+		if (members[i]->keylen == namelen && memcmp(members[i]->key, name, namelen) == 0)
+		{
+			*hint = i;
+			return sf_json_lookup_path(members[i], path + 1);
+		}
+	}
+	return NULL;
+}
+
+static bool
+is_true(SfJsonNode *node)
+{
+	return node != NULL &&
+		(node->type == SF_JSON_BOOL || node->type == SF_JSON_STRING) &&
+		pg_strcasecmp(node->text, "true") == 0;
+}
+
+/* The elements of a list that may arrive as an array or a bare object. */
+static SfJsonNode *
+list_first(SfJsonNode *list)
+{
+	if (list == NULL)
+		return NULL;
+	if (list->type == SF_JSON_ARRAY)
+		return list->first_child;
+	return list->type == SF_JSON_OBJECT ? list : NULL;
+}
+
+static SfJsonNode *
+list_next(SfJsonNode *list, SfJsonNode *element)
+{
+	return list->type == SF_JSON_ARRAY ? element->next : NULL;
+}
+
+/*
+ * Finds the IMSI/MSISDN pair marked active and, where pairs live in
+ * profiles, the first profile that holds one.
+ */
+static void
+find_active_pair(const SfResource *resource, SfJsonNode *record,
+				 SfJsonNode **pair, SfJsonNode **profile)
+{
+	SfJsonNode *profiles = NULL;
+	SfJsonNode *holder;
+
+	*pair = NULL;
+	*profile = NULL;
+	if (resource->pair_list_path == NULL || resource->api->active_flag_member == NULL)
+		return;
+	if (resource->profile_list_path != NULL)
+	{
+		profiles = sf_json_member(record, resource->profile_list_path);
+		holder = list_first(profiles);
+	}
+	else
+		holder = record;
+
+	for (; holder != NULL; holder = profiles ? list_next(profiles, holder) : NULL)
+	{
+		SfJsonNode *pairs = sf_json_member(holder, resource->pair_list_path);
+
+		for (SfJsonNode *candidate = list_first(pairs); candidate != NULL;
+			 candidate = list_next(pairs, candidate))
+		{
+			if (is_true(sf_json_member(candidate, resource->api->active_flag_member)))
+			{
+				*pair = candidate;
+				*profile = profiles ? holder : NULL;
+				return;
+			}
+		}
+	}
+}
+
+/* Says which column, value and record an error is about. */
+static void
+converter_error_context(void *arg)
+{
+	SfRecordConverter *converter = (SfRecordConverter *) arg;
+
+	if (converter->current_column == NULL)
+		errcontext("record %lld of the response to %s",
+				   (long long) converter->record_number, converter->request_label);
+	else if (converter->current_value == NULL)
+		errcontext("column \"%s\" of record %lld of the response to %s",
+				   converter->current_column->name,
+				   (long long) converter->record_number, converter->request_label);
+	else
+	{
+		const char *value = converter->current_value;
+		int			len = strlen(value);
+		int			cut = len > VALUE_EXCERPT_BYTES ?
+			pg_mbcliplen(value, len, VALUE_EXCERPT_BYTES) : len;
+
+		errcontext("column \"%s\", value \"%.*s%s\", of record %lld of the response to %s",
+				   converter->current_column->name, cut, value,
+				   cut < len ? "..." : "",
+				   (long long) converter->record_number, converter->request_label);
+	}
+}
+
+/*
+ * The key column's value.  Every record of a key has the same, so it is
+ * converted once per key, in the converter's memory, not once per row.
+ */
+static Datum
+key_datum(SfRecordConverter *converter, SfColumnPlan *column, const char *key)
+{
+	if (column->cached_key == NULL || strcmp(column->cached_key, key) != 0)
+	{
+		MemoryContext old = MemoryContextSwitchTo(converter->cxt);
+
+		converter->current_value = key;
+		column->cached_value = InputFunctionCall(&column->input, (char *) key,
+												 column->ioparam, column->typmod);
+		column->cached_key = pstrdup(key);
+		MemoryContextSwitchTo(old);
+	}
+	return column->cached_value;
+}
+
+/*
+ * Parses one record and stores the columns the query reads in the slot.
+ * Allocates in the current memory context, which the caller resets per row.
+ */
+void
+sf_record_to_slot(SfRecordConverter *converter, SfSpan record,
+				  const char *key, const char *request_label,
+				  int64 record_number, TupleTableSlot *slot)
+{
+	ErrorContextCallback errcallback;
+	SfJsonNode *root;
+	SfJsonNode **members = NULL;
+	int			nmembers = 0;
+	SfJsonNode *pair = NULL;
+	SfJsonNode *profile = NULL;
+
+	ExecClearTuple(slot);
+	memset(slot->tts_isnull, true, slot->tts_tupleDescriptor->natts * sizeof(bool));
+
+	converter->request_label = request_label;
+	converter->record_number = record_number;
+	converter->current_column = NULL;
+	converter->current_value = NULL;
+	errcallback.callback = converter_error_context;
+	errcallback.arg = converter;
+	errcallback.previous = error_context_stack;
+	error_context_stack = &errcallback;
+
+	if (converter->transcode)
+	{
+		record.start = pg_any_to_server(record.start, (int) record.len, PG_UTF8);
+		record.len = strlen(record.start);
+	}
+	/* count(*) and the like need no tree: the record only has to be valid */
+	root = sf_parse_record(record, converter->needs_tree);
+	if (root != NULL)
+	{
+		members = palloc(Max(1, root->nchildren) * sizeof(SfJsonNode *));
+		for (SfJsonNode *child = root->first_child; child; child = child->next)
+			members[nmembers++] = child;
+	}
+	if (converter->needs_active_pair)
+		find_active_pair(converter->resource, root, &pair, &profile);
+
+	for (int i = 0; i < converter->ncolumns; i++)
+	{
+		SfColumnPlan *column = &converter->columns[i];
+		int			index = column->attnum - 1;
+		SfJsonNode *value = NULL;
+
+		converter->current_column = column;
+		converter->current_value = NULL;
+		switch (column->source)
+		{
+			case SF_SOURCE_KEY:
+				slot->tts_values[index] = key_datum(converter, column, key);
+				slot->tts_isnull[index] = false;
+				continue;
+			case SF_SOURCE_LIST:
+				{
+					SfJsonNode *list = sf_find_list(converter->resource->api, root,
+													column->path);
+
+					slot->tts_values[index] = sf_convert_list(converter, column, list);
+					slot->tts_isnull[index] = false;
+					continue;
+				}
+			case SF_SOURCE_FIELD:
+				value = lookup_record_path(members, nmembers, column->path,
+										   &column->hint, &column->namelen);
+				if (value == NULL && column->fallback_path != NULL)
+					value = sf_json_lookup_path(root, column->fallback_path);
+				break;
+			case SF_SOURCE_ACTIVE_PAIR:
+				value = sf_json_lookup_path(pair, column->path);
+				break;
+			case SF_SOURCE_ACTIVE_PROFILE:
+				value = sf_json_lookup_path(profile, column->path);
+				break;
+		}
+		if (value != NULL)
+			slot->tts_values[index] = sf_convert_value(converter, column, value,
+													   &slot->tts_isnull[index]);
+	}
+
+	error_context_stack = errcallback.previous;
+	ExecStoreVirtualTuple(slot);
+}
