@@ -115,12 +115,14 @@ static List *subscriberImportForeignSchema(ImportForeignSchemaStmt *stmt,
 
 extern PGDLLEXPORT void _PG_init(void);
 
+/* libcurl's global state is set up once per backend, before any thread. */
 void
 _PG_init(void)
 {
 	sf_http_global_init();
 }
 
+/* The wrapper is read-only: scans, their EXPLAIN, and schema import. */
 Datum
 subscriber_fdw_handler(PG_FUNCTION_ARGS)
 {
@@ -138,6 +140,7 @@ subscriber_fdw_handler(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(routine);
 }
 
+/* The version of the loaded library, which may differ from the SQL objects'. */
 Datum
 subscriber_fdw_version(PG_FUNCTION_ARGS)
 {
@@ -233,6 +236,11 @@ estimate_keys(Expr *key_expr, SfKeyKind kind)
 	return DEFAULT_ARRAY_KEYS;
 }
 
+/*
+ * Finds the key condition once per relation, so that paths, costs and the
+ * plan agree on it, and estimates rows from the number of keys: the API
+ * answers per key, and the catalog knows roughly how many records a key has.
+ */
 static void
 subscriberGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel,
 							Oid foreigntableid)
@@ -393,6 +401,13 @@ retrieved_attributes(RelOptInfo *baserel, Oid foreigntableid, List *local_quals)
 	return retrieved;
 }
 
+/*
+ * Puts into the plan what execution needs and cannot recompute: the key
+ * expression (in fdw_exprs, so that parameters and subplans are set up by
+ * the executor), its kind, the columns to convert and the pushed-down
+ * limit.  Every condition stays a local qual as well, so results are exact
+ * whatever the API does with the key.
+ */
 static ForeignScan *
 subscriberGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel,
 						 Oid foreigntableid, ForeignPath *best_path,
@@ -447,6 +462,11 @@ plan_limit(ForeignScan *plan)
 											 SfScanPrivateLimit))->constvalue);
 }
 
+/*
+ * Sets up the scan's memory (one context for the scan, one reset per row),
+ * the converter and the scan engine.  Nothing is sent yet: the key values
+ * may depend on parameters that are only known at the first row.
+ */
 static void
 subscriberBeginForeignScan(ForeignScanState *node, int eflags)
 {
@@ -521,6 +541,10 @@ set_keys(ForeignScanState *node, SfScanState *state)
 	state->keys_set = true;
 }
 
+/*
+ * Returns the next row; the previous row's memory is freed first, so a scan
+ * holds one row's conversions at a time whatever the number of rows.
+ */
 static TupleTableSlot *
 subscriberIterateForeignScan(ForeignScanState *node)
 {
@@ -539,6 +563,10 @@ subscriberIterateForeignScan(ForeignScanState *node)
 	return slot;
 }
 
+/*
+ * Forgets the requests of the previous pass.  The keys are evaluated again
+ * at the next row, because a nested loop rescans with new parameter values.
+ */
 static void
 subscriberReScanForeignScan(ForeignScanState *node)
 {
@@ -548,6 +576,10 @@ subscriberReScanForeignScan(ForeignScanState *node)
 	state->keys_set = false;
 }
 
+/*
+ * Releases the transfers still in flight and the scan's memory; an error
+ * path gets the same through the memory contexts' reset callbacks.
+ */
 static void
 subscriberEndForeignScan(ForeignScanState *node)
 {
@@ -568,6 +600,10 @@ endpoint_text(const SfResource *resource)
 					sf_resource_path(resource, psprintf("{%s}", resource->key_column)));
 }
 
+/*
+ * Shows what the scan asks the API for: the endpoint, the key condition and
+ * a pushed-down limit; with ANALYZE, what it cost in requests and bytes.
+ */
 static void
 subscriberExplainForeignScan(ForeignScanState *node, ExplainState *es)
 {
