@@ -186,6 +186,8 @@ static const SfResource resources[] = {
 		.cursor_path = NULL,
 		.profile_list_path = NULL,
 		.pair_list_path = NULL,
+		/* a subscriber has a handful of sessions; a page of them is plenty */
+		.max_records = 10000,
 		.rows_per_key = 2,
 		.columns = subscriber_session_columns,
 		.ncolumns = lengthof(subscriber_session_columns),

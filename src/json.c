@@ -28,6 +28,19 @@
  */
 
 
+/* A lexer over JSON text received from the API. */
+static JsonLexContext *
+make_lexer(const char *text, int len, bool need_escapes)
+{
+#if PG_VERSION_NUM >= 170000
+	return makeJsonLexContextCstringLen(NULL, (char *) text, len,
+										GetDatabaseEncoding(), need_escapes);
+#else
+	return makeJsonLexContextCstringLen((char *) text, len,
+										GetDatabaseEncoding(), need_escapes);
+#endif
+}
+
 /* The first byte at or after p that is not JSON white space. */
 const char *
 sf_skip_ws(const char *p, const char *end)
@@ -140,10 +153,15 @@ sf_span_equals(SfSpan span, const char *text, size_t len)
 	return span.len == len && memcmp(span.start, text, len) == 0;
 }
 
-/* Appends an element's byte range to an index. */
-static void
-add_element(SfSpanArray *index, const char *start, const char *end)
+/*
+ * Appends an element's byte range to an index; false when the index is
+ * full, so that no response can make it grow beyond what was asked for.
+ */
+static bool
+add_element(SfSpanArray *index, int limit, const char *start, const char *end)
 {
+	if (limit > 0 && index->count >= limit)
+		return false;
 	if (index->count == index->capacity)
 	{
 		index->capacity = Max(64, index->capacity * 2);
@@ -154,6 +172,7 @@ add_element(SfSpanArray *index, const char *start, const char *end)
 	index->items[index->count].start = start;
 	index->items[index->count].len = end - start;
 	index->count++;
+	return true;
 }
 
 /*
@@ -172,7 +191,7 @@ index_elements(SfObjectWalker *walker, const char *p, const char **problem)
 		const char *record_end = skip_value(p, end, problem);
 
 		if (record_end != NULL)
-			add_element(walker->index, p, record_end);
+			add_element(walker->index, walker->index_limit, p, record_end);
 		return record_end;
 	}
 	for (p++;; first = false)
@@ -194,7 +213,12 @@ index_elements(SfObjectWalker *walker, const char *p, const char **problem)
 		record_end = skip_value(p, end, problem);
 		if (record_end == NULL)
 			return NULL;
-		add_element(walker->index, p, record_end);
+		if (!add_element(walker->index, walker->index_limit, p, record_end))
+		{
+			*problem = "the response holds more records than asked for";
+			walker->index_overflow = true;
+			return NULL;
+		}
 		p = record_end;
 	}
 }
@@ -211,6 +235,51 @@ sf_object_walker_init(SfObjectWalker *walker, SfSpan object)
 	walker->pos = p + 1;
 	walker->end = object.start + object.len;
 	return true;
+}
+
+/*
+ * The name of a member as the API meant it: a name with escapes is decoded
+ * by PostgreSQL's lexer, so that "cont\u0065nt" is "content".  The quoted
+ * name runs from quote to end; false when it is not a valid JSON string.
+ */
+static bool
+member_name(const char *quote, const char *end, SfSpan *name)
+{
+	JsonLexContext *lex;
+	bool		escaped = memchr(quote + 1, '\\', end - quote - 2) != NULL;
+
+	lex = make_lexer(quote, (int) (end - quote), escaped);
+	if (json_lex(lex) != JSON_SUCCESS || lex->token_type != JSON_TOKEN_STRING ||
+		lex->token_terminator != end)
+		return false;
+	if (escaped)
+	{
+		name->start = lex->strval->data;
+		name->len = lex->strval->len;
+	}
+	else
+	{
+		name->start = quote + 1;
+		name->len = end - quote - 2;
+	}
+	return true;
+}
+
+/*
+ * Checks a whole value with PostgreSQL's JSON parser; NULL when valid, else
+ * what is wrong.  A member the scan never reads must be valid JSON all the
+ * same: a body that is not JSON is an error wherever the fault is.
+ */
+static const char *
+invalid_json_problem(SfSpan value, const char **where)
+{
+	JsonLexContext *lex = make_lexer(value.start, (int) value.len, false);
+	JsonParseErrorType result = pg_parse_json(lex, &nullSemAction);
+
+	if (result == JSON_SUCCESS)
+		return NULL;
+	*where = lex->token_start ? lex->token_start : value.start;
+	return json_errdetail(result, lex);
 }
 
 /* Returns the next member; false at the end or, with *problem set, on error. */
@@ -250,8 +319,12 @@ sf_object_walker_next(SfObjectWalker *walker, SfSpan *key, SfSpan *value,
 		walker->pos = p;
 		return false;
 	}
-	key->start = p + 1;
-	key->len = key_end - p - 2;
+	if (!member_name(p, key_end, key))
+	{
+		*problem = "a member name is not a valid JSON string";
+		walker->pos = p;
+		return false;
+	}
 	p = sf_skip_ws(key_end, walker->end);
 	if (p >= walker->end || *p != ':')
 	{
@@ -274,10 +347,25 @@ sf_object_walker_next(SfObjectWalker *walker, SfSpan *key, SfSpan *value,
 		p = index_elements(walker, p, problem);
 	}
 	else
+	{
 		p = skip_value(p, walker->end, problem);
+		if (p != NULL && walker->validate)
+		{
+			SfSpan		skipped = {value->start, p - value->start};
+			const char *where;
+
+			*problem = invalid_json_problem(skipped, &where);
+			if (*problem != NULL)
+			{
+				walker->pos = where;
+				return false;
+			}
+		}
+	}
 	if (p == NULL)
 	{
-		walker->pos = value->start;
+		if (!walker->index_overflow)
+			walker->pos = value->start;
 		return false;
 	}
 	value->len = p - value->start;
@@ -357,6 +445,7 @@ typedef struct RecordParser
 	const char *duplicate_key;
 	SfJsonNode *node_block;
 	int			free_nodes;
+	int			nodes;			/* built so far, at most SF_MAX_RECORD_VALUES */
 } RecordParser;
 
 #define NODES_PER_BLOCK 64
@@ -389,17 +478,6 @@ expect_token(RecordParser *parser, JsonTokenType type, JsonParseErrorType error)
 		parser_error(parser, error);
 }
 
-static JsonLexContext *
-make_lexer(const char *text, int len, bool need_escapes)
-{
-#if PG_VERSION_NUM >= 170000
-	return makeJsonLexContextCstringLen(NULL, (char *) text, len,
-										GetDatabaseEncoding(), need_escapes);
-#else
-	return makeJsonLexContextCstringLen((char *) text, len,
-										GetDatabaseEncoding(), need_escapes);
-#endif
-}
 
 /*
  * The contents of the current string token.  Strings without a backslash,
@@ -443,6 +521,13 @@ add_node(RecordParser *parser, SfJsonNode *parent, SfJsonType type,
 	/* nodes come from blocks: one allocation per many nodes */
 	if (parser->free_nodes == 0)
 	{
+		/* a record's tree is bounded, whatever a record holds */
+		if (parser->nodes >= SF_MAX_RECORD_VALUES)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("a record holds more than %d JSON values", SF_MAX_RECORD_VALUES),
+					 errdetail("A record's parsed form is limited to bound the memory of a scan.")));
+		parser->nodes += NODES_PER_BLOCK;
 		parser->node_block = palloc(NODES_PER_BLOCK * sizeof(SfJsonNode));
 		parser->free_nodes = NODES_PER_BLOCK;
 	}

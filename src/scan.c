@@ -27,7 +27,9 @@
 #if PG_VERSION_NUM >= 150000
 #include "common/pg_prng.h"
 #endif
+#include "common/hashfn.h"
 #include "lib/stringinfo.h"
+#include "mb/pg_wchar.h"
 #include "nodes/pg_list.h"
 #include "utils/json.h"
 #include "utils/memutils.h"
@@ -42,6 +44,9 @@
 #define BACKOFF_MAX_MS			10000
 #define RETRY_AFTER_MAX_MS		30000
 
+/* Bytes of remote text or of a key shown in a message. */
+#define MESSAGE_TEXT_BYTES		200
+
 typedef struct SfStream
 {
 	char	   *key;
@@ -51,6 +56,7 @@ typedef struct SfStream
 	int64		total_pages;	/* pages: from the first response */
 	int64		next_page;		/* pages: 1-based */
 	char	   *cursor;			/* point in time: the latest cursor */
+	uint64		page_hash;		/* pages without totals: the last page's records */
 	int			attempt;		/* retries of the request in flight */
 	bool		finished;
 	bool		deferred;		/* next request waits for a chunk to be read */
@@ -113,6 +119,13 @@ chunk_size(SfScan *scan)
 	if (scan->limit >= 0 && scan->limit < scan->options->fetch_size)
 		return (int) Max(scan->limit, 1);
 	return scan->options->fetch_size;
+}
+
+/* Whether the records received already satisfy a pushed-down LIMIT. */
+static bool
+limit_reached(SfScan *scan)
+{
+	return scan->limit >= 0 && scan->received >= scan->limit;
 }
 
 /* Sets the keys of the next pass; NULL and duplicate keys are already gone. */
@@ -204,7 +217,7 @@ open_streams(SfScan *scan)
 {
 	while (scan->open_streams + list_length(scan->ready) < scan->options->max_concurrency &&
 		   scan->next_to_open < scan->nstreams &&
-		   !(scan->limit >= 0 && scan->received >= scan->limit))
+		   !limit_reached(scan))
 	{
 		SfStream   *stream = &scan->streams[scan->next_to_open++];
 
@@ -213,10 +226,29 @@ open_streams(SfScan *scan)
 	}
 }
 
+/*
+ * Remote text or a key value as it may appear in a message: whole when
+ * short, else cut on a character boundary and marked, so that a hostile
+ * answer or key cannot make a message of megabytes.
+ */
+static const char *
+shortened(const char *text)
+{
+	int			len = strlen(text);
+	int			cut;
+
+	if (len <= MESSAGE_TEXT_BYTES)
+		return text;
+	cut = pg_mbcliplen(text, len, MESSAGE_TEXT_BYTES);
+	return psprintf("%.*s... (%d bytes, shortened)", cut, text, len);
+}
+
+/* "METHOD target" for messages, the target shortened if it is long. */
 static char *
 request_label(SfHttpRequest *request)
 {
-	return psprintf("%s %s", sf_http_method_name(request->method), request->target);
+	return psprintf("%s %s", sf_http_method_name(request->method),
+					shortened(request->target));
 }
 
 /* A random number in [0, 1), for jitter. */
@@ -380,13 +412,14 @@ raise_remote_error(SfScan *scan, SfHttpRequest *request, SfEnvelope *envelope)
 	const char *label = request_label(request);
 	const char *code = envelope->error_code;
 	const SfErrorCode *known = known_error(scan, envelope);
-	const char *message = envelope->error_message ? envelope->error_message : "";
+	const char *message = envelope->error_message ? shortened(envelope->error_message) : "";
 	long		status = request->status;
 	int			retries = ((SfStream *) request->owner)->attempt;
 	char	   *detail;
 
 	if (code != NULL)
-		detail = psprintf("The API answered HTTP %ld with %s: %s", status, code, message);
+		detail = psprintf("The API answered HTTP %ld with %s: %s", status, shortened(code),
+						  message);
 	else if (envelope->error_message != NULL)
 		detail = psprintf("The API answered HTTP %ld: %s", status, message);
 	else
@@ -397,7 +430,8 @@ raise_remote_error(SfScan *scan, SfHttpRequest *request, SfEnvelope *envelope)
 	if (known != NULL)
 		ereport(ERROR,
 				(errcode(known->sqlstate),
-				 errmsg("%s", psprintf(known->message, ((SfStream *) request->owner)->key)),
+				 errmsg("%s", psprintf(known->message,
+									   shortened(((SfStream *) request->owner)->key))),
 				 known->transient ?
 				 errdetail("%s (after %d retries).", detail, retries) :
 				 errdetail("%s", detail),
@@ -437,7 +471,7 @@ raise_remote_error(SfScan *scan, SfHttpRequest *request, SfEnvelope *envelope)
 	ereport(ERROR,
 			(errcode(ERRCODE_FDW_ERROR),
 			 code != NULL ?
-			 errmsg("the subscriber API reported error %s", code) :
+			 errmsg("the subscriber API reported error %s", shortened(code)) :
 			 errmsg("the subscriber API answered HTTP %ld", status),
 			 errdetail("%s", detail),
 			 errcontext("request %s", label)));
@@ -451,6 +485,51 @@ raise_protocol_error(SfHttpRequest *request, const char *problem)
 			(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
 			 errmsg("unexpected paging in the response to %s", request_label(request)),
 			 errdetail("%s", problem)));
+}
+
+/*
+ * Whether a page scan goes on after a page.  With a total, it goes on until
+ * the records received reach it, and never asks for more pages than the
+ * total needs (nor than the total of pages, where one is sent); pages that
+ * run out before the total mean records went missing, which is an error
+ * rather than part of the rows.  Without a total, a short or empty page is
+ * the last, and a page that repeats the one before it (a server that
+ * ignores the page number) is an error rather than duplicated rows.
+ */
+static bool
+more_pages(SfScan *scan, SfStream *stream, SfHttpRequest *response,
+		   SfEnvelope *envelope, int nrecords)
+{
+	int64		pages_read = stream->next_page - scan->resource->first_page;
+	int			size = chunk_size(scan);
+
+	if (stream->expected_total >= 0)
+	{
+		int64		pages_needed = (stream->expected_total + size - 1) / size;
+
+		if (stream->received >= stream->expected_total)
+			return false;
+		if (nrecords == 0 || pages_read >= pages_needed ||
+			(stream->total_pages >= 0 && pages_read >= stream->total_pages))
+			raise_protocol_error(response,
+								 psprintf("The pages ended after " INT64_FORMAT " of " INT64_FORMAT " records.",
+										  stream->received, stream->expected_total));
+		return true;
+	}
+	if (nrecords > 0)
+	{
+		uint64		hash = hash_bytes_extended((const unsigned char *) envelope->records.start,
+											   (int) envelope->records.len, 0);
+
+		if (pages_read > 1 && hash == stream->page_hash)
+			raise_protocol_error(response,
+								 psprintf("Page " INT64_FORMAT " holds the same records as the page before it.",
+										  stream->next_page - 1));
+		stream->page_hash = hash;
+	}
+	if (stream->total_pages >= 0 && pages_read >= stream->total_pages)
+		return false;
+	return nrecords == size;
 }
 
 /*
@@ -490,9 +569,7 @@ advance_stream(SfScan *scan, SfStream *stream, SfHttpRequest *response,
 			if (stream->total_pages < 0)
 				stream->total_pages = envelope->total_pages;
 			stream->next_page++;
-			if (nrecords == 0 ||
-				(stream->total_pages >= 0 && stream->next_page > stream->total_pages) ||
-				(stream->total_pages < 0 && nrecords < chunk_size(scan)))
+			if (!limit_reached(scan) && !more_pages(scan, stream, response, envelope, nrecords))
 				finish_stream(scan, stream);
 			break;
 		case SF_PAGING_PIT:
@@ -502,7 +579,7 @@ advance_stream(SfScan *scan, SfStream *stream, SfHttpRequest *response,
 											  scan->resource->total_records_path));
 			/* an early end means chunks went missing: never return a part */
 			if (nrecords == 0 && stream->received < stream->expected_total &&
-				!(scan->limit >= 0 && scan->received >= scan->limit))
+				!limit_reached(scan))
 				raise_protocol_error(response,
 									 psprintf("The point in time ended after " INT64_FORMAT " of " INT64_FORMAT " records.",
 											  stream->received, stream->expected_total));
@@ -513,10 +590,15 @@ advance_stream(SfScan *scan, SfStream *stream, SfHttpRequest *response,
 									 psprintf("The response has no %s to continue with.",
 											  scan->resource->cursor_path));
 			else
+			{
+				/* only the latest cursor is kept: the API may send a new one each time */
+				if (stream->cursor != NULL)
+					pfree(stream->cursor);
 				stream->cursor = MemoryContextStrdup(scan->pass_cxt, envelope->cursor);
+			}
 			break;
 	}
-	if (scan->limit >= 0 && scan->received >= scan->limit)
+	if (limit_reached(scan))
 		finish_stream(scan, stream);
 }
 
@@ -565,8 +647,10 @@ handle_response(SfScan *scan, SfHttpRequest *response)
 	chunk->stream = stream;
 	chunk->response = response;
 	chunk->label = request_label(response);
-	sf_envelope_parse(scan->resource, response->data, response->len, &envelope,
-					  chunk->label);
+	sf_envelope_parse(scan->resource, response->data, response->len,
+					  scan->resource->paging == SF_PAGING_NONE ?
+					  scan->resource->max_records : chunk_size(scan),
+					  &envelope, chunk->label);
 	MemoryContextSwitchTo(old);
 	if (envelope.error_code != NULL)
 	{

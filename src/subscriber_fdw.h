@@ -118,6 +118,7 @@ typedef struct SfResource
 	const char *chunk_size_member;	/* body member of the records per chunk */
 	const char *profile_list_path;	/* profiles holding pairs, or NULL */
 	const char *pair_list_path; /* IMSI/MSISDN pairs, or NULL */
+	int			max_records;	/* SF_PAGING_NONE: records one response may hold */
 	double		rows_per_key;	/* planner estimate */
 	const SfColumnDef *columns;
 	int			ncolumns;
@@ -239,6 +240,12 @@ extern const char *sf_http_method_name(SfHttpMethod method);
 /* Nesting the structural scan and the record parser accept in a response. */
 #define SF_MAX_JSON_DEPTH	64
 
+/*
+ * JSON values one record may hold: its parsed tree is bounded (some 5 MB),
+ * although a record of the API holds about a hundred.
+ */
+#define SF_MAX_RECORD_VALUES	65536
+
 /* A stretch of a response body holding one JSON value. */
 typedef struct SfSpan
 {
@@ -255,18 +262,23 @@ typedef struct SfSpanArray
 } SfSpanArray;
 
 /*
- * Walks the members of one object without parsing their values.  When
- * index_member is set, the elements of the member of that name (an array,
- * or with index_single a bare object standing for a list of one) are
- * appended to *index in the same pass.
+ * Walks the members of one object without parsing their values; member
+ * names are compared as decoded.  When index_member is set, the elements of
+ * the member of that name (an array, or with index_single a bare object
+ * standing for a list of one) are appended to *index in the same pass, at
+ * most index_limit of them (0: no limit).  With validate, every other
+ * member's value is checked to be valid JSON.
  */
 typedef struct SfObjectWalker
 {
 	const char *pos;
 	const char *end;
 	bool		started;
+	bool		validate;
 	const char *index_member;
 	bool		index_single;
+	int			index_limit;
+	bool		index_overflow; /* stopped at index_limit */
 	SfSpanArray *index;
 } SfObjectWalker;
 
@@ -327,8 +339,8 @@ typedef struct SfEnvelope
 } SfEnvelope;
 
 extern void sf_envelope_parse(const SfResource *resource, const char *data,
-							  size_t len, SfEnvelope *envelope,
-							  const char *request_label);
+							  size_t len, int max_records,
+							  SfEnvelope *envelope, const char *request_label);
 extern void sf_envelope_parse_error_body(const SfResource *resource,
 										 const char *data, size_t len,
 										 SfEnvelope *envelope);
@@ -359,6 +371,7 @@ typedef struct SfColumnPlan
 	bool		is_timestamptz;
 	char	   *cached_key;		/* key column: the key converted last */
 	Datum		cached_value;
+	MemoryContext key_cxt;		/* holds those two, reset for the next key */
 } SfColumnPlan;
 
 /* What one scan needs to build tuples from records. */

@@ -22,6 +22,7 @@
 #include "pgtime.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
 #include "utils/rel.h"
 
 #include "subscriber_fdw.h"
@@ -245,8 +246,16 @@ key_datum(SfRecordConverter *converter, SfColumnPlan *column, const char *key)
 {
 	if (column->cached_key == NULL || strcmp(column->cached_key, key) != 0)
 	{
-		MemoryContext old = MemoryContextSwitchTo(converter->cxt);
+		MemoryContext old;
 
+		/* only the latest key is kept, however many keys a scan reads */
+		if (column->key_cxt == NULL)
+			column->key_cxt = AllocSetContextCreate(converter->cxt,
+													"subscriber_fdw key",
+													ALLOCSET_SMALL_SIZES);
+		column->cached_key = NULL;
+		MemoryContextReset(column->key_cxt);
+		old = MemoryContextSwitchTo(column->key_cxt);
 		converter->current_value = key;
 		column->cached_value = InputFunctionCall(&column->input, (char *) key,
 												 column->ioparam, column->typmod);

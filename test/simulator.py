@@ -87,6 +87,14 @@ FAULTS: base path /_fault/<spec>/...  spec = comma-separated key=value:
   delay=MS status=CODE error=CODE retry_after=S times=N after=N body=KIND
   trickle=BPS oversize=BYTES reset=1 redirect=1 pit_rotate=1 never_end=1
   pit_expire_after=N total=N id=STR seed=N lose=1
+  total_pages=N total_elements=N (page answers state these totals) no_pageable=1
+  (page answers without "pageable") ignore_page=1 (every page is page 1)
+  empty_page=K (page K has no records) message_bytes=N (error= with an
+  errorMessage of N bytes) cursor_bytes=N (each pitId padded to N bytes)
+  tiny_records=BYTES (a sessions answer of about BYTES of {} records)
+  body= no_records code_number code_escaped code_duplicate bad_member
+  records_escaped: envelope edits of the customer endpoints' answers;
+  body=wide_record: the first record gains an array of 70,000 numbers
   lose=1 handles the request in full (a point in time advances) and then
   resets the connection instead of answering: a response lost on the way.
   id= does nothing but make a spec string (and so its counter) unique.
@@ -683,9 +691,12 @@ def api_error(code, msg):
 
 FAULT_KEYS = {"delay", "status", "error", "retry_after", "times", "after", "body", "trickle",
               "oversize", "reset", "redirect", "pit_rotate", "never_end", "pit_expire_after", "total",
-              "id", "seed", "lose"}
+              "id", "seed", "lose", "total_pages", "total_elements", "no_pageable", "ignore_page",
+              "empty_page", "message_bytes", "cursor_bytes", "tiny_records"}
 BODY_KINDS = {"malformed", "truncated", "notjson", "content_string", "record_array", "deep",
-              "bad_utf8", "nul", "bignum", "dupkey", "trailing", "empty", "lie_length", "fuzz"}
+              "bad_utf8", "nul", "bignum", "dupkey", "trailing", "empty", "lie_length", "fuzz",
+              "no_records", "code_number", "code_escaped", "code_duplicate", "bad_member",
+              "records_escaped", "wide_record"}
 INT_KEYS = FAULT_KEYS - {"body", "error", "id"}
 
 
@@ -758,6 +769,8 @@ def h_subscribers(raw_id, query, fault):
             raise ValueError
     except ValueError:
         return Resp(400, api_error("GLOBAL_1003", "Invalid paging parameters"))
+    if fault.get("ignore_page"):
+        page = 1
     start = (page - 1) * size
     if fault.get("never_end"):
         count = size
@@ -767,6 +780,10 @@ def h_subscribers(raw_id, query, fault):
         count = max(0, min(size, N - start))
         total_pages = (N + size - 1) // size
         total_el = N
+    if fault.get("empty_page") == page:
+        count = 0
+    total_pages = fault.get("total_pages", total_pages)
+    total_el = fault.get("total_elements", total_el)
     r = Resp(200, records=count)
     r.kind, r.S, r.N, r.start = "s", S, N, start
     r.pre = b'{"errorCode":"","errorMessage":"","content":'
@@ -775,6 +792,8 @@ def h_subscribers(raw_id, query, fault):
         total_el = "123456789012345678901234567890"
     r.post = (',"pageable":{"page":%d,"size":%d,"totalPages":%d,"totalElements":%s}}'
               % (page, size, total_pages, total_el)).encode()
+    if fault.get("no_pageable"):
+        r.post = b"}"
     return r
 
 
@@ -790,6 +809,8 @@ def h_details(raw_id, body, fault):
     except ValueError:
         return Resp(400, api_error("GLOBAL_1000", "Malformed request body"))
     pit_id = req.get("pitId") or ""
+    if isinstance(pit_id, str) and fault.get("cursor_bytes"):
+        pit_id = pit_id.split(".", 1)[0]
     size = req.get("size", 1000)
     if size is None:
         size = 1000
@@ -831,6 +852,8 @@ def h_details(raw_id, body, fault):
     r.kind, r.S, r.N, r.start = "d", S, pit["N"], offset
     r.pre = b'{"errorCode":"","errorMessage":"","content":'
     r.content = content_bytes("d", S, pit["N"], offset, count)
+    if fault.get("cursor_bytes"):
+        pit_id = pit_id + "." + "x" * fault["cursor_bytes"]
     r.post = (',"pitId":%s,"recordAmount":%d,"totalRecordAmount":%d,"pageable":""}'
               % (json.dumps(pit_id), count, total)).encode()
     return r
@@ -844,6 +867,12 @@ def h_sessions(raw_msisdn, tenant, fault):
     msisdn = urllib.parse.unquote(raw_msisdn)
     if not (msisdn.isascii() and msisdn.isdigit()) or msisdn.startswith("404"):
         return Resp(404, jb({"message": "subscriber not found"}))
+    if fault.get("tiny_records"):
+        n = max(1, (fault["tiny_records"] - 40) // 3)
+        body = b'{"length":"%d","sessionInfo":[' % n + b",".join([b"{}"] * n) + b"]}"
+        r = Resp(200, body, records=n)
+        r.kind = "x"
+        return r
     obj = sessions_obj(msisdn)
     n = int(obj["length"])
     r = Resp(200, jb(obj), records=n)
@@ -941,6 +970,21 @@ def mutate_body(r, kind):
         if r.content is not None:
             return r.pre + b'"oops"' + r.post, r.ctype, False
         return r.full(), r.ctype, False
+    envelope_edits = {
+        # a success without the member holding the records
+        "no_records": (b',"content":[', b',"ignored":['),
+        # error codes that a loose reader takes for "no error"
+        "code_number": (b'"errorCode":""', b'"errorCode":1006'),
+        "code_escaped": (b'"errorCode":""', b'"error\\u0043ode":"CUSTOMER_1006"'),
+        "code_duplicate": (b'"errorCode":""', b'"errorCode":"CUSTOMER_1006","errorCode":""'),
+        # invalid JSON in a member nobody reads
+        "bad_member": (b'"errorCode":""', b'"x":tru,"errorCode":""'),
+        # the records under an escaped name
+        "records_escaped": (b'"content":', b'"cont\\u0065nt":'),
+    }
+    if kind in envelope_edits:
+        old, new = envelope_edits[kind]
+        return r.full().replace(old, new, 1), r.ctype, False
     span = _first_record_span(r)
     if span is None:
         # no record to work on: apply to the whole body
@@ -976,6 +1020,9 @@ def mutate_body(r, kind):
                 p += len(key)
                 rec = rec[:p] + ins + rec[p:]
                 break
+    elif kind == "wide_record":
+        if span is not None:
+            rec = b'{"wide":[' + b",".join([b"0"] * 70000) + b"]," + rec[1:]
     elif kind == "bignum":
         rec = re.sub(rb'"dailySmsUsage":"?[0-9.]*"?', b'"dailySmsUsage":1e400', rec, count=1)
         rec = re.sub(rb'"monthlySmsUsage":(null|[0-9]+)',
@@ -1193,7 +1240,11 @@ class Handler(BaseHTTPRequestHandler):
             return self._reply(entry, code, b, headers=extra)
         if active and "error" in fault:
             c = fault["error"]
-            return self._reply(entry, 200, jb({"errorCode": c, "errorMessage": "simulated " + c,
+            msg = "simulated " + c
+            if fault.get("message_bytes"):
+                # a character outside Latin-1, so that converting it can fail
+                msg = msg + " " + "\u20ac" * (fault["message_bytes"] // 3)
+            return self._reply(entry, 200, jb({"errorCode": c, "errorMessage": msg,
                                                "content": "", "pageable": ""}), headers=extra)
         # normal handling
         if m_subs:
