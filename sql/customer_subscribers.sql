@@ -192,10 +192,13 @@ SELECT e->>'path' AS path, e->>'auth' AS auth
   FROM json_array_elements(:'log'::json) e ORDER BY (e->>'seq')::int;
 
 ------------------------------------------------------------------------
--- no key: an error at planning time that says what to add
+-- no key: an error at planning time that says what to add (SQLSTATE HV00L)
 ------------------------------------------------------------------------
 \! curl -s -X POST "$SIM_URL/_sim/reset" >/dev/null
 SELECT * FROM api.customer_subscribers;
+\set VERBOSITY sqlstate
+SELECT * FROM api.customer_subscribers;
+\set VERBOSITY default
 SELECT count(*) FROM api.customer_subscribers WHERE status = 'ACTIVE';
 -- a condition that is not "key = value" gives no key
 SELECT * FROM api.customer_subscribers
