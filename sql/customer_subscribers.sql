@@ -87,6 +87,8 @@ SELECT n, (SELECT count(*) FROM (
 
 ------------------------------------------------------------------------
 -- a customer spanning several pages: a hand-made table with fetch_size 7
+-- (SPEC 2: "The API pages its answer (pageable): every page is read, page
+-- numbers 1-based, sent as the query parameters page and size")
 ------------------------------------------------------------------------
 CREATE FOREIGN TABLE cs_paged (
   customer_id uuid, subscriber_id uuid, iccid text, status text, imei text,
@@ -126,7 +128,8 @@ SELECT substring(e->>'path' from '\?(.*)$') AS query, (e->>'records')::int AS re
 
 ------------------------------------------------------------------------
 -- key from a parameter: seven executions of a prepared statement (the plan
--- cache goes generic after five), then a forced generic plan
+-- cache goes generic after five), then a forced generic plan (SPEC 4: "key =
+-- $1 (also under generic plans)")
 ------------------------------------------------------------------------
 \! curl -s -X POST "$SIM_URL/_sim/reset" >/dev/null
 PREPARE cs_count(uuid) AS
@@ -163,7 +166,8 @@ DEALLOCATE cs_rows;
 RESET plan_cache_mode;
 
 ------------------------------------------------------------------------
--- key from the customer_id option, on the table and on the server
+-- key from the customer_id option, on the table and on the server (SPEC 4:
+-- "Failing all of those, a customer table uses the customer_id option")
 ------------------------------------------------------------------------
 CREATE FOREIGN TABLE cs_opt (customer_id uuid, subscriber_id uuid, status text)
   SERVER sim OPTIONS (resource 'customer_subscribers',
@@ -193,6 +197,8 @@ SELECT e->>'path' AS path, e->>'auth' AS auth
 
 ------------------------------------------------------------------------
 -- no key: an error at planning time that says what to add (SQLSTATE HV00L)
+-- (SPEC 4: "otherwise the query fails with an error that says which
+-- condition to add")
 ------------------------------------------------------------------------
 \! curl -s -X POST "$SIM_URL/_sim/reset" >/dev/null
 SELECT * FROM api.customer_subscribers;
@@ -211,7 +217,7 @@ SELECT * FROM api.customer_subscribers
 SELECT count(*) AS requests FROM json_array_elements(:'log'::json) e;
 
 ------------------------------------------------------------------------
--- a customer that does not exist: CUSTOMER_1002, SQLSTATE 42704
+-- a customer that does not exist: CUSTOMER_1002, SQLSTATE 42704 (SPEC 5)
 ------------------------------------------------------------------------
 SELECT * FROM api.customer_subscribers
  WHERE customer_id = '3bd92beb-0367-4e68-b50d-72c0fb08beab';
@@ -235,7 +241,8 @@ SELECT count(*) FROM api.customer_subscribers
 
 ------------------------------------------------------------------------
 -- hand-made tables: a subset of the columns in another order, text for
--- uuid columns, json_path columns
+-- uuid columns, json_path columns (SPEC 2: "A column that is neither listed
+-- nor given a json_path is an error at planning time that names the column")
 ------------------------------------------------------------------------
 CREATE FOREIGN TABLE cs_hand (
   status text,
