@@ -1,5 +1,8 @@
--- Faults: the texts of the errors for each fault class of the simulator,
--- and that the session goes on working after each.  Runs after "setup"
+-- Faults (SPEC 5 and 6): the texts of the errors for each fault class of
+-- the simulator, and that the session goes on working after each.  What the
+-- simulator saw (requests, retries and their spacing, redirects not
+-- followed), the rows a retry recovers and how fast statement_timeout acts
+-- are asserted in test/pgtap/40_faults.sql.  Runs after "setup"
 -- (server sim, schema api).  Fault specs carry a per-run id so that the
 -- simulator's per-spec counters start afresh; the id never shows in output,
 -- nor do ports or timings (masked below).
@@ -59,15 +62,24 @@ CREATE VIEW faults_normal AS
   SELECT subscriber_id, status FROM api.customer_subscribers
    WHERE customer_id = 'cccccccc-0000-4000-8000-000000000003';
 
--- 503 twice, then 200: retried, the rows once each
-SELECT fault_server('f_retry', 'status=503,times=2', 'max_retries ''3''');
-SELECT subscriber_id, status FROM f_retry.customer_subscribers
- WHERE customer_id = 'cccccccc-0000-4000-8000-000000000003' ORDER BY 1;
+------------------------------------------------------------------------
+-- SPEC 6: "Transient failures (... 429, 502, 503, 504, GLOBAL_1001) are
+-- retried up to max_retries times"; SPEC 4: "EXPLAIN ANALYZE adds the
+-- number of requests, retries and bytes received"
+------------------------------------------------------------------------
+-- 503 twice, then 200
 SELECT fault_server('f_retry_x', 'status=503,times=2', 'max_retries ''3''');
 EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
 SELECT * FROM f_retry_x.customer_subscribers
  WHERE customer_id = 'cccccccc-0000-4000-8000-000000000003';
 
+------------------------------------------------------------------------
+-- SPEC 5: "a SQLSTATE that separates: connection failures, authentication
+-- and permission failures (401, 403), a customer that does not exist
+-- (CUSTOMER_1002), overload after retries (429, 503, GLOBAL_1001), and other
+-- remote errors"; the error names "the remote code and message, the HTTP
+-- method and path that was called"
+------------------------------------------------------------------------
 -- overload after retries: 503, 429, GLOBAL_1001
 SELECT fault_server('f_503', 'status=503', 'max_retries ''1''');
 SELECT * FROM fault_show($$SELECT * FROM f_503.customer_subscribers
@@ -90,13 +102,17 @@ SELECT * FROM fault_show($$SELECT * FROM f_500.customer_subscribers
 SELECT fault_server('f_1006', 'error=CUSTOMER_1006');
 SELECT * FROM fault_show($$SELECT * FROM f_1006.subscriber_details
                            WHERE customer_id = 'cccccccc-0000-4000-8000-000000000003'$$);
-SELECT * FROM fault_show($$SELECT * FROM api.customer_subscribers
+-- CUSTOMER_1002 on the point-in-time endpoint (on the paged one in
+-- customer_subscribers)
+SELECT * FROM fault_show($$SELECT * FROM api.subscriber_details
                            WHERE customer_id = '12345678-1234-4234-8234-123456789012'$$);
+-- SPEC 6: "Redirects are not followed"
 SELECT fault_server('f_redirect', 'redirect=1');
 SELECT * FROM fault_show($$SELECT * FROM f_redirect.customer_subscribers
                            WHERE customer_id = 'cccccccc-0000-4000-8000-000000000003'$$);
 
--- an error not caught: psql shows it whole; the next query works
+-- SPEC 6: errors "leave the backend able to run the next query"; an error
+-- not caught: psql shows it whole; the next query works
 SELECT * FROM f_500.subscriber_sessions WHERE msisdn = '3531234567';
 SELECT * FROM faults_normal ORDER BY 1;
 -- the same inside a transaction block
@@ -106,7 +122,10 @@ SELECT * FROM f_401.subscriber_details WHERE customer_id = 'cccccccc-0000-4000-8
 ROLLBACK;
 SELECT count(*) FROM faults_normal;
 
--- transport: refused, reset, timeout, low-speed abort, oversize
+------------------------------------------------------------------------
+-- SPEC 6, transport: refused, reset, timeout, low-speed abort; and SPEC 2:
+-- a response larger than max_response_size "fails the request"
+------------------------------------------------------------------------
 CREATE SERVER f_refused FOREIGN DATA WRAPPER subscriber_fdw
   OPTIONS (base_url 'http://127.0.0.1:1', max_retries '2');
 CREATE USER MAPPING FOR PUBLIC SERVER f_refused OPTIONS (username 'sim', password 'sim-secret');
@@ -127,7 +146,10 @@ SELECT * FROM fault_show($$SELECT * FROM f_big.customer_subscribers
                            WHERE customer_id = 'cccccccc-0000-4000-8000-000000000003'$$);
 SELECT count(*) FROM faults_normal;
 
--- bodies that are not what they should be
+------------------------------------------------------------------------
+-- SPEC 5: "A body that is not valid JSON, or JSON of an unexpected shape,
+-- fails with a message naming the request and where the problem is"
+------------------------------------------------------------------------
 SELECT count(fault_server('f_' || k, 'body=' || k, 'max_retries ''0'''))
   FROM unnest(array['notjson', 'empty', 'truncated', 'trailing', 'malformed', 'lie_length',
                     'content_string', 'record_array', 'deep', 'bad_utf8', 'nul', 'dupkey',
@@ -144,7 +166,12 @@ SELECT k AS body, t AS "table", s.item, s.value
  ORDER BY kn, t, n;
 SELECT count(*) FROM faults_normal;
 
--- big numbers: exact where the type holds them, an error where it does not
+------------------------------------------------------------------------
+-- SPEC 2: "Where a value does not convert to its column's type the query
+-- fails with an error naming the column, the value (shortened) and the
+-- record; it never returns a wrong value": big numbers are exact where the
+-- type holds them, an error where it does not
+------------------------------------------------------------------------
 SELECT subscriber_id, daily_sms_usage = 1e400 AS daily_is_1e400, monthly_sms_usage
   FROM f_bignum.subscriber_details
  WHERE customer_id = 'cccccccc-0000-4000-8000-000000000003' ORDER BY 1;
@@ -152,15 +179,24 @@ CREATE FOREIGN TABLE f_bignum.int_usage (customer_id uuid, daily_sms_usage int)
   SERVER f_bignum OPTIONS (resource 'subscriber_details');
 CREATE FOREIGN TABLE f_bignum.bigint_usage (customer_id uuid, monthly_sms_usage bigint)
   SERVER f_bignum OPTIONS (resource 'subscriber_details');
+CREATE FOREIGN TABLE f_bignum.float_usage (customer_id uuid, daily_sms_usage float8)
+  SERVER f_bignum OPTIONS (resource 'subscriber_details');
 SELECT * FROM fault_show($$SELECT * FROM f_bignum.int_usage
                            WHERE customer_id = 'cccccccc-0000-4000-8000-000000000003'$$);
 SELECT * FROM fault_show($$SELECT * FROM f_bignum.bigint_usage
                            WHERE customer_id = 'cccccccc-0000-4000-8000-000000000003'$$);
+SELECT * FROM fault_show($$SELECT * FROM f_bignum.float_usage
+                           WHERE customer_id = 'cccccccc-0000-4000-8000-000000000003'$$);
+-- a total that is not a count of records
 SELECT * FROM fault_show($$SELECT * FROM f_bignum.customer_subscribers
                            WHERE customer_id = 'cccccccc-0000-4000-8000-000000000003'$$);
 
--- an error in the middle of a scan read through a cursor: the point in time
--- expires after the first chunk; the cursor's first rows came, then the error
+------------------------------------------------------------------------
+-- SPEC 3: "An expired or unknown pitId in the middle of a scan
+-- (GLOBAL_1018) fails the query with a hint to raise pit_keep_alive": read
+-- through a cursor, the point in time expires after the first chunk; the
+-- cursor's first rows came, then the error
+------------------------------------------------------------------------
 SELECT fault_server('f_expire', 'pit_expire_after=1', 'fetch_size ''5''');
 BEGIN;
 DECLARE c CURSOR FOR
@@ -171,7 +207,10 @@ FETCH 10 FROM c;
 ROLLBACK;
 SELECT count(*) FROM faults_normal;
 
--- statement_timeout ends a request in flight, and a retry's backoff wait
+------------------------------------------------------------------------
+-- SPEC 6: "Query cancel and statement_timeout interrupt a request in
+-- flight": statement_timeout ends a request, and a retry's backoff wait
+------------------------------------------------------------------------
 SELECT fault_server('f_hang', 'delay=5000', 'max_retries ''0''');
 SELECT fault_server('f_backoff', 'status=503,retry_after=10', 'max_retries ''3''');
 SET statement_timeout = '1s';

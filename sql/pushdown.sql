@@ -1,5 +1,12 @@
--- Keys and pushdown: every form of key on the three tables, their plans,
--- their rows, and the requests they send (read from the simulator's log).
+-- Keys and pushdown (SPEC 4): every form of key on the three tables, their
+-- plans, their rows, and the requests they send (read from the simulator's
+-- log).  SPEC 4: "A key is taken from: key = constant, key = $1 (also under
+-- generic plans), key IN (...) / key = ANY(array) (also an array built by a
+-- sub-select), and a join condition key = other_table.column"; "Conditions
+-- on other columns are checked locally by PostgreSQL"; "EXPLAIN shows each
+-- foreign scan's endpoint and the pushed-down key conditions".  Asserted in
+-- test/pgtap/30_pushdown.sql: joins equal their per-key answers, NULL keys
+-- from sub-selects and PL/pgSQL, duplicate outer keys, concurrency.
 --
 -- Simulator data used below (see test/simulator.py):
 --   customer cccccccc-0000-4000-8000-000000000003 has 3 subscribers, i = 0..2,
@@ -306,7 +313,9 @@ SELECT * FROM pd_requests(:'log');
 SELECT msisdn FROM api.subscriber_sessions WHERE msisdn = '990000000002' OR session_id = 'x';
 
 --
--- EXPLAIN ANALYZE: requests, retries and bytes received of each scan
+-- EXPLAIN ANALYZE: requests, retries and bytes received of each scan (SPEC
+-- 4: "EXPLAIN ANALYZE adds the number of requests, retries and bytes
+-- received")
 --
 EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
 SELECT * FROM api.subscriber_sessions WHERE msisdn IN ('990000000001', '990000000002', '404000');

@@ -1,5 +1,8 @@
 -- Shared set-up of the pg_regress suite: a server on the simulator, a user
--- mapping, and the three tables imported into schema api.
+-- mapping, and the three tables imported into schema api (SPEC 2:
+-- "IMPORT FOREIGN SCHEMA api FROM SERVER s INTO local_schema; creates the
+-- three tables below, with exactly these column names and types (LIMIT TO
+-- and EXCEPT work as usual)").
 \getenv sim_url SIM_URL
 SELECT subscriber_fdw_version();
 

@@ -1,7 +1,9 @@
--- subscriber_details: every column and every quirk of the API's records,
--- zone-less timestamps in remote_timezone, point-in-time chunking (pitId
--- chaining, fetch_size, totals, an empty customer, a server that never
--- ends, an expired pitId), LIMIT pushdown and a rescan.
+-- subscriber_details (SPEC sections 2, 3 and 4): every column and every
+-- quirk of the API's records, zone-less timestamps in remote_timezone,
+-- point-in-time chunking (pitId chaining, fetch_size, totals, an empty
+-- customer, a server that never ends, an expired pitId), LIMIT pushdown and
+-- a rescan.  The same values over 1000 records are asserted in
+-- test/pgtap/20_subscriber_details.sql.
 --
 -- Customer ...000000000010 has subscribers i = 0..9, which is enough for
 -- every quirk of the simulator (test/simulator.py):
@@ -101,7 +103,8 @@ SELECT details.i(subscriber_id) AS i, last_data_session, last_data_session_recor
  WHERE customer_id = 'cccccccc-0000-4000-8000-000000000010'
  ORDER BY 1;
 
--- 2. Zone-less timestamps are read in remote_timezone
+-- 2. Zone-less timestamps are read in remote_timezone (SPEC 2:
+-- "lastDataSession, read in remote_timezone")
 CREATE SERVER details_utc FOREIGN DATA WRAPPER subscriber_fdw
   OPTIONS (base_url :'sim_url', remote_timezone 'UTC');
 CREATE USER MAPPING FOR PUBLIC SERVER details_utc
@@ -140,7 +143,11 @@ SELECT count(*) AS records,
  WHERE u.customer_id = 'cccccccc-0000-4000-8000-000000000010'
    AND k.customer_id = 'cccccccc-0000-4000-8000-000000000010';
 
--- 3. Point-in-time chunks.  With pit_rotate=1 every response carries a new
+-- 3. Point-in-time chunks (SPEC 3: "A point-in-time scan sends pitId empty
+-- with pitKeepAlive and size first, then each next request with the pitId
+-- of the latest response (it may change from response to response).  It
+-- ends when a chunk brings no records or the records received reach
+-- totalRecordAmount").  With pit_rotate=1 every response carries a new
 -- pitId and invalidates the old one, so a scan that does not send the
 -- latest pitId fails with GLOBAL_1018.
 \set fault_url :sim_url '/_fault/pit_rotate=1'
@@ -210,7 +217,8 @@ SELECT * FROM details.requests(:'log');
 
 -- 4. A server that never ends: every response promises more records than
 -- there are (its totalRecordAmount grows with every chunk).  The scan
--- stops at the second response with an error instead of looping.
+-- stops at the second response with an error instead of looping (SPEC 3:
+-- "it never loops forever on a server that keeps answering").
 \set fault_url :sim_url '/_fault/never_end=1'
 CREATE SERVER details_never_end FOREIGN DATA WRAPPER subscriber_fdw
   OPTIONS (base_url :'fault_url', fetch_size '5');
@@ -227,7 +235,9 @@ SELECT * FROM details.requests(:'log');
 
 -- 5. The pitId expires in the middle of the scan (the simulator refuses it
 -- after two uses): GLOBAL_1018 fails the query, SQLSTATE 72000, with the
--- hint to raise pit_keep_alive; it is not retried.
+-- hint to raise pit_keep_alive; it is not retried (SPEC 3: "An expired or
+-- unknown pitId in the middle of a scan (GLOBAL_1018) fails the query with
+-- a hint to raise pit_keep_alive").
 \set fault_url :sim_url '/_fault/pit_expire_after=2'
 CREATE SERVER details_expire FOREIGN DATA WRAPPER subscriber_fdw
   OPTIONS (base_url :'fault_url', fetch_size '5');
@@ -246,6 +256,8 @@ SELECT count(*) FROM details.fs7
  WHERE customer_id = 'cccccccc-0000-4000-8000-000000000010';
 
 -- 6. LIMIT: pushed down as the chunk size when nothing filters locally
+-- (SPEC 4: "LIMIT n on a scan of one foreign table with no local filter
+-- asks for no more than n records and stops after them")
 EXPLAIN (COSTS OFF)
 SELECT subscriber_id FROM api.subscriber_details
  WHERE customer_id = 'cccccccc-0000-4000-8000-000000000025' LIMIT 10;

@@ -1,4 +1,10 @@
--- subscriber_sessions: GET /pcc/spcm/subscribers/{msisdn}/sessions
+-- subscriber_sessions (SPEC sections 2 and 4):
+-- GET /pcc/spcm/subscribers/{msisdn}/sessions
+--
+-- SPEC 2: "Lists are always returned as JSON arrays: a missing list, or one
+-- whose length is "0", is []"; "A subscriber that the API answers with 404
+-- has no sessions: zero rows, no error"; sent "with the headers tenant
+-- (server option) and Accept: application/json".
 --
 -- The simulator gives an all-digit msisdn n = (last digit) % 4 sessions; with
 -- b = the last two digits, session j has
@@ -139,7 +145,8 @@ SELECT * FROM api.subscriber_sessions WHERE session_id = 'sess-990000000001-0';
 SELECT * FROM api.subscriber_sessions;
 \set VERBOSITY terse
 
--- a NULL or empty key sends nothing and matches nothing
+-- a NULL or empty key sends nothing and matches nothing (SPEC 4: "A key
+-- that is NULL sends nothing and matches nothing")
 \! curl -s -X POST "$SIM_URL/_sim/reset" >/dev/null
 SELECT * FROM api.subscriber_sessions WHERE msisdn = NULL::text;
 SELECT * FROM api.subscriber_sessions WHERE msisdn IN (NULL);
@@ -159,6 +166,8 @@ SELECT msisdn, session_id FROM api.subscriber_sessions
 \set log `curl -s "$SIM_URL/_sim/log"`
 SELECT e->>'path' AS path FROM json_array_elements(:'log'::json) e;
 
+-- SPEC 4: "Key values are percent-encoded in the URL path: no value can
+-- change the request's path, query or host".
 -- key values are percent-encoded into one path segment: "/", "?", "#", "%"
 -- and dots cannot change the path, the query or the host; the simulator
 -- answers 404 for these non-digit msisdns, so no rows

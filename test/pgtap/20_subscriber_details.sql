@@ -1,30 +1,14 @@
--- subscriber_details on a customer of 1000 subscribers, fetch_size 100:
--- every row exactly once, values and quirks equal to the simulator's
--- formulas (computed here with generate_series), the requests of the
--- point-in-time scan, and the errors of an expired pitId and of a server
--- that never ends.
-\getenv sim_url SIM_URL
-\set QUIET 1
-\pset format unaligned
-\pset tuples_only true
-\pset pager off
-SET client_min_messages = warning;
-CREATE EXTENSION IF NOT EXISTS pgtap;
-CREATE EXTENSION IF NOT EXISTS subscriber_fdw;
-
-BEGIN;
-SELECT plan(40);
+-- SPEC 2, subscriber_details, on a customer of 1000 subscribers read in
+-- point-in-time chunks of 100: every row exactly once, and values and quirks
+-- equal to the simulator's formulas (computed here with generate_series).
+-- The requests of point-in-time scans (pitId chaining, totals, LIMIT,
+-- rescans) and their errors (an expired pitId, a server that never ends) are
+-- shown in sql/subscriber_details.sql.
+\ir include/preamble.psql
+SELECT plan(27);
 SET LOCAL TimeZone = 'UTC';
 
--- Every request of this file goes through a no-op fault spec, so that its
--- requests can be told apart in the simulator's log.
-\set tag_url :sim_url '/_fault/after=2020'
-CREATE SERVER tap20_sim FOREIGN DATA WRAPPER subscriber_fdw
-  OPTIONS (base_url :'tag_url', fetch_size '100');
-CREATE USER MAPPING FOR PUBLIC SERVER tap20_sim
-  OPTIONS (username 'sim', password 'sim-secret');
-CREATE SCHEMA tap20;
-IMPORT FOREIGN SCHEMA api LIMIT TO (subscriber_details) FROM SERVER tap20_sim INTO tap20;
+SELECT tap.server('tap20', NULL, 'fetch_size ''100''');
 
 -- the simulator's records of customer ...001000, from its formulas
 CREATE TEMP VIEW want AS
@@ -68,12 +52,12 @@ SELECT i,
                        + ((i / 60) % 60) * interval '1 second'
                        + (i % 1000000) * interval '1 microsecond' AS t) ts;
 
-\set stats `curl -s "$SIM_URL/_sim/stats"`
 CREATE TEMP TABLE have AS
 SELECT * FROM tap20.subscriber_details
  WHERE customer_id = 'cccccccc-0000-4000-8000-000000001000';
 
--- counts and distinctness
+-- SPEC 3: "it never returns duplicated or missing rows"; the key column is
+-- "the {id} that was requested"
 SELECT is((SELECT count(*) FROM have), 1000::bigint, 'every record of 1000 is read');
 SELECT is((SELECT count(DISTINCT subscriber_id) FROM have), 1000::bigint, 'no record twice');
 SELECT set_eq('SELECT subscriber_id FROM have', 'SELECT subscriber_id FROM want',
@@ -81,7 +65,7 @@ SELECT set_eq('SELECT subscriber_id FROM have', 'SELECT subscriber_id FROM want'
 SELECT is((SELECT count(*) FROM have WHERE customer_id = 'cccccccc-0000-4000-8000-000000001000'),
           1000::bigint, 'customer_id is the requested key on every row');
 
--- sums against the formulas
+-- SPEC 2: "numeric | dailySmsUsage" etc.: sums against the formulas
 SELECT is((SELECT sum(daily_sms_usage) FROM have),
           (SELECT sum(i % 50)::numeric FROM generate_series(0, 999) i),
           'sum of daily_sms_usage (string and number quirks)');
@@ -96,7 +80,9 @@ SELECT is((SELECT sum(weekly_data_usage_mb) + sum(monthly_data_usage_mb) + sum(w
              FROM generate_series(0, 999) i),
           'sums of the weekly and monthly usages');
 
--- quirk counts
+-- SPEC 2: "A JSON field that is absent, null, or an empty string where the
+-- column's type is not text gives SQL NULL"; "imeisv, or meisv where only
+-- that is present"; "lastDataRatTypeLabel, or astDataRatTypeLabel"
 SELECT is((SELECT count(*) FROM have WHERE last_ip IS NULL),
           (SELECT count(*) FROM generate_series(0, 999) i WHERE i % 11 = 7),
           'lastIp "" gives NULL');
@@ -134,7 +120,7 @@ SELECT is((SELECT count(*) FROM have WHERE imei IS NULL),
           (SELECT count(*) FROM generate_series(0, 999) i WHERE i % 10 = 7),
           'absent imei gives NULL');
 
--- every value of every row
+-- SPEC 2: every value of every row, timestamps "read in remote_timezone"
 SELECT set_eq('SELECT subscriber_id, eid, status, imei, imeisv, attached_customer_id,
                       attached_customer_name FROM have',
               'SELECT subscriber_id, eid, status, imei, imeisv, attached_customer_id,
@@ -166,111 +152,14 @@ SELECT is((SELECT count(*) FROM have
                 = ('1', '3G (UTRAN 1)', '6', 'flolive.net')), 1000::bigint,
           'radio type columns and APN');
 
--- the requests of that scan: 10 chunks of 100, the first with an empty pitId
-\set log `curl -s "$SIM_URL/_sim/log?path_contains=/_fault/after=2020/api/v2/customer/cccccccc-0000-4000-8000-000000001000/"`
-CREATE TEMP TABLE reqs AS
-SELECT row_number() OVER (ORDER BY (e->>'seq')::int) AS n, (e->>'status')::int AS status,
-       (e->>'records')::int AS records, (e->>'body')::jsonb AS body
-  FROM json_array_elements(:'log'::json) e
- WHERE (e->>'seq')::int > (:'stats'::json->>'requests')::int;
-SELECT is((SELECT count(*) FROM reqs), 10::bigint, 'ten requests for 1000 records of 100');
-SELECT is((SELECT body FROM reqs WHERE n = 1), '{"pitId": "", "pitKeepAlive": 5, "size": 100}'::jsonb,
-          'the first request starts a point in time');
-SELECT is((SELECT count(*) FROM reqs WHERE n > 1 AND body->>'pitId' <> '' AND body->>'size' = '100'
-                                         AND NOT body ? 'pitKeepAlive'), 9::bigint,
-          'the later requests continue it');
-SELECT is((SELECT sum(records) FROM reqs WHERE status = 200), 1000::bigint,
-          'the chunks brought 1000 records');
-
--- pitIds that change on every response must be followed
-\set rotate_url :sim_url '/_fault/pit_rotate=1,after=2020'
-CREATE SERVER tap20_rotate FOREIGN DATA WRAPPER subscriber_fdw
-  OPTIONS (base_url :'rotate_url', fetch_size '100');
-CREATE USER MAPPING FOR PUBLIC SERVER tap20_rotate
-  OPTIONS (username 'sim', password 'sim-secret');
-CREATE FOREIGN TABLE tap20.rotate (customer_id uuid, subscriber_id uuid)
-  SERVER tap20_rotate OPTIONS (resource 'subscriber_details');
-SELECT results_eq($$SELECT count(*), count(DISTINCT subscriber_id) FROM tap20.rotate
-                    WHERE customer_id = 'cccccccc-0000-4000-8000-000000001000'$$,
-                  $$VALUES (1000::bigint, 1000::bigint)$$,
-                  'a rotating pitId is followed to the end');
-
--- fetch_size that does not divide the total
-ALTER FOREIGN TABLE tap20.rotate OPTIONS (ADD fetch_size '300');
-SELECT results_eq($$SELECT count(*), count(DISTINCT subscriber_id) FROM tap20.rotate
-                    WHERE customer_id = 'cccccccc-0000-4000-8000-000000001000'$$,
-                  $$VALUES (1000::bigint, 1000::bigint)$$,
-                  'fetch_size 300 over 1000 records');
-
--- LIMIT asks for no more than it needs
-\set stats `curl -s "$SIM_URL/_sim/stats"`
-SELECT is((SELECT count(*) FROM (SELECT subscriber_id FROM tap20.rotate
-            WHERE customer_id = 'cccccccc-0000-4000-8000-000000000999' LIMIT 10) s),
-          10::bigint, 'LIMIT 10 returns 10 rows');
-\set log `curl -s "$SIM_URL/_sim/log?path_contains=/_fault/pit_rotate=1,after=2020/api/v2/customer/cccccccc-0000-4000-8000-000000000999/"`
-SELECT is((SELECT array_agg(((e->>'body')::jsonb->>'size') || ':' || (e->>'records')
-                            ORDER BY (e->>'seq')::int)
-             FROM json_array_elements(:'log'::json) e
-            WHERE (e->>'seq')::int > (:'stats'::json->>'requests')::int),
-          ARRAY['10:10'],
-          'LIMIT 10 is one request of size 10');
-
--- an expired pitId in the middle of the scan: SQLSTATE 72000, hint
-\set expire_url :sim_url '/_fault/pit_expire_after=3,after=2020'
-CREATE SERVER tap20_expire FOREIGN DATA WRAPPER subscriber_fdw
-  OPTIONS (base_url :'expire_url', fetch_size '100');
-CREATE USER MAPPING FOR PUBLIC SERVER tap20_expire
-  OPTIONS (username 'sim', password 'sim-secret');
-CREATE FOREIGN TABLE tap20.expire (customer_id uuid, subscriber_id uuid)
-  SERVER tap20_expire OPTIONS (resource 'subscriber_details');
-SELECT throws_ok($$SELECT count(*) FROM tap20.expire
-                   WHERE customer_id = 'cccccccc-0000-4000-8000-000000001000'$$,
-                 '72000', 'the point in time of the scan expired on the API',
-                 'GLOBAL_1018 fails the scan with SQLSTATE 72000');
-CREATE FUNCTION pg_temp.error_hint(query text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE
-  hint text;
-BEGIN
-  EXECUTE query;
-  RETURN NULL;
-EXCEPTION WHEN OTHERS THEN
-  GET STACKED DIAGNOSTICS hint = PG_EXCEPTION_HINT;
-  RETURN hint;
-END $$;
-SELECT matches(pg_temp.error_hint($$SELECT count(*) FROM tap20.expire
-                   WHERE customer_id = 'cccccccc-0000-4000-8000-000000001000'$$),
-               'pit_keep_alive',
-               'the hint says to raise pit_keep_alive');
-SELECT is((SELECT count(*) FROM tap20.expire
+-- SPEC 3: the scan "ends when ... the records received reach
+-- totalRecordAmount": 300 records in chunks of 100 are three requests, and
+-- no fourth is sent, so a point in time that the API refuses after three
+-- uses does not fail the scan
+SELECT tap.server('tap20_expire', 'pit_expire_after=3', 'fetch_size ''100''');
+SELECT is((SELECT count(*) FROM tap20_expire.subscriber_details
             WHERE customer_id = 'cccccccc-0000-4000-8000-000000000300'), 300::bigint,
           'a scan within the pitId''s uses still works');
-
--- a server whose total keeps growing: the scan ends with an error
-\set never_url :sim_url '/_fault/never_end=1,after=2020'
-CREATE SERVER tap20_never FOREIGN DATA WRAPPER subscriber_fdw
-  OPTIONS (base_url :'never_url', fetch_size '100');
-CREATE USER MAPPING FOR PUBLIC SERVER tap20_never
-  OPTIONS (username 'sim', password 'sim-secret');
-CREATE FOREIGN TABLE tap20.never (customer_id uuid, subscriber_id uuid)
-  SERVER tap20_never OPTIONS (resource 'subscriber_details');
-SELECT throws_ok($$SELECT count(*) FROM tap20.never
-                   WHERE customer_id = 'cccccccc-0000-4000-8000-000000001000'$$,
-                 'HV004', NULL,
-                 'a server that never ends fails the scan instead of looping');
-
--- a rescan starts a new point in time
-\set stats `curl -s "$SIM_URL/_sim/stats"`
-SELECT results_eq($$SELECT g, (SELECT count(*) FROM tap20.subscriber_details d
-                               WHERE d.customer_id = 'cccccccc-0000-4000-8000-000000000250'
-                                 AND d.status <> g)
-                      FROM (VALUES ('x'), ('ACTIVE')) v(g)$$,
-                  $$VALUES ('x', 250::bigint), ('ACTIVE', 250 - 63::bigint)$$,
-                  'a correlated subquery rescans the table');
-\set log `curl -s "$SIM_URL/_sim/log?path_contains=/_fault/after=2020/api/v2/customer/cccccccc-0000-4000-8000-000000000250/"`
-SELECT is((SELECT count(*) FROM json_array_elements(:'log'::json) e
-            WHERE (e->>'body')::jsonb->>'pitId' = ''
-              AND (e->>'seq')::int > (:'stats'::json->>'requests')::int),
-          2::bigint, 'each pass starts its own point in time');
 
 SELECT * FROM finish();
 ROLLBACK;

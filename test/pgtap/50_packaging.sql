@@ -1,4 +1,7 @@
--- Packaging: the installed version, the script files and their names, the
+-- SPEC 2, the SQL objects ("CREATE EXTENSION subscriber_fdw; creates the
+-- foreign-data wrapper subscriber_fdw, with its handler and validator";
+-- "subscriber_fdw_version() returns the extension's version string"), and
+-- packaging: the installed version, the script files and their names, the
 -- update paths, and the objects of the extension with their signatures.
 --
 -- The discipline (README, "Versions and upgrades"): default_version in the
@@ -8,15 +11,7 @@
 -- once there is a second, every available version is installed and updated
 -- to the default here, each inside this file's transaction, which is rolled
 -- back at the end.
-\set QUIET 1
-\pset format unaligned
-\pset tuples_only true
-\pset pager off
-SET client_min_messages = warning;
-CREATE EXTENSION IF NOT EXISTS pgtap;
-CREATE EXTENSION IF NOT EXISTS subscriber_fdw;
-
-BEGIN;
+\ir include/preamble.psql
 
 -- the default version, the versions that can be installed, the script files
 CREATE TEMP TABLE pkg_default AS
