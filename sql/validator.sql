@@ -190,6 +190,7 @@ CREATE SERVER v_bad FOREIGN DATA WRAPPER subscriber_fdw OPTIONS (base_url 'https
 CREATE SERVER v_bad FOREIGN DATA WRAPPER subscriber_fdw OPTIONS (base_url 'https://[::1');
 CREATE SERVER v_bad FOREIGN DATA WRAPPER subscriber_fdw OPTIONS (base_url 'https://::1/');
 CREATE SERVER v_bad FOREIGN DATA WRAPPER subscriber_fdw OPTIONS (base_url 'http://:8080/');
+CREATE SERVER v_bad FOREIGN DATA WRAPPER subscriber_fdw OPTIONS (base_url 'http://[]:8080/');
 CREATE SERVER v_bad FOREIGN DATA WRAPPER subscriber_fdw OPTIONS (base_url 'http://127.0.0.%31:8080');
 CREATE SERVER v_bad FOREIGN DATA WRAPPER subscriber_fdw OPTIONS (base_url 'http://api%2Eexample.com');
 -- ALTER SERVER is checked the same way

@@ -183,9 +183,10 @@ find_option(const char *name)
 /*
  * Checks the host and port of base_url (the authority, without user
  * information).  A percent-encoded host is refused because libcurl decodes
- * it into another host than the one written, and a port must be a number
- * that TCP has, 1 to 65535, so that the server is never dialled on another
- * port than the one given.  An IPv6 address is written in brackets.
+ * it into another host than the one written (and than an allow-list of
+ * hosts checked), and a port must be a number that TCP has, 1 to 65535, so
+ * that a mistyped port fails at CREATE SERVER rather than at the first
+ * query.  An IPv6 address is written in brackets.
  */
 static bool
 host_and_port_are_valid(const char *authority, size_t len, const char **problem)
@@ -222,7 +223,7 @@ host_and_port_are_valid(const char *authority, size_t len, const char **problem)
 			return false;
 		}
 	}
-	if (host_end == authority)
+	if (host_end == authority || (authority[0] == '[' && host_end == authority + 2))
 	{
 		*problem = "It has no host";
 		return false;
