@@ -178,6 +178,64 @@ CREATE SERVER v_bad FOREIGN DATA WRAPPER subscriber_fdw OPTIONS (base_url 'http:
 CREATE SERVER v_bad FOREIGN DATA WRAPPER subscriber_fdw OPTIONS (base_url 'http://api.example.com/?tenant=acme');
 CREATE SERVER v_bad FOREIGN DATA WRAPPER subscriber_fdw OPTIONS (base_url 'http://api.example.com/x#y');
 CREATE SERVER v_bad FOREIGN DATA WRAPPER subscriber_fdw OPTIONS (base_url 'http://api.example.com/a b');
+-- base_url: the port, when given, is a number from 1 to 65535; the host is
+-- not percent-encoded (libcurl would decode it into another host)
+CREATE SERVER v_bad FOREIGN DATA WRAPPER subscriber_fdw OPTIONS (base_url 'http://api.example.com:0');
+CREATE SERVER v_bad FOREIGN DATA WRAPPER subscriber_fdw OPTIONS (base_url 'http://api.example.com:65536/v2');
+CREATE SERVER v_bad FOREIGN DATA WRAPPER subscriber_fdw OPTIONS (base_url 'http://api.example.com:99999999999999999999');
+CREATE SERVER v_bad FOREIGN DATA WRAPPER subscriber_fdw OPTIONS (base_url 'http://api.example.com:-1');
+CREATE SERVER v_bad FOREIGN DATA WRAPPER subscriber_fdw OPTIONS (base_url 'http://api.example.com:http');
+CREATE SERVER v_bad FOREIGN DATA WRAPPER subscriber_fdw OPTIONS (base_url 'http://api.example.com:/v2');
+CREATE SERVER v_bad FOREIGN DATA WRAPPER subscriber_fdw OPTIONS (base_url 'https://[::1]:70000');
+CREATE SERVER v_bad FOREIGN DATA WRAPPER subscriber_fdw OPTIONS (base_url 'https://[::1');
+CREATE SERVER v_bad FOREIGN DATA WRAPPER subscriber_fdw OPTIONS (base_url 'https://::1/');
+CREATE SERVER v_bad FOREIGN DATA WRAPPER subscriber_fdw OPTIONS (base_url 'http://:8080/');
+CREATE SERVER v_bad FOREIGN DATA WRAPPER subscriber_fdw OPTIONS (base_url 'http://[]:8080/');
+CREATE SERVER v_bad FOREIGN DATA WRAPPER subscriber_fdw OPTIONS (base_url 'http://127.0.0.%31:8080');
+CREATE SERVER v_bad FOREIGN DATA WRAPPER subscriber_fdw OPTIONS (base_url 'http://api%2Eexample.com');
+-- ALTER SERVER is checked the same way
+ALTER SERVER v_srv OPTIONS (SET base_url 'http://127.0.0.1:65536');
+ALTER SERVER v_srv OPTIONS (SET base_url 'http://127.0.0.1%2F');
+
+------------------------------------------------------------------------
+-- values that become part of a request: no control character (a byte
+-- below 0x20, or 0x7F) in tenant, customer_id, username, password, token,
+-- and no ":" in username, so that no value can add or change a header; a
+-- refused secret or user name is never repeated
+------------------------------------------------------------------------
+CREATE SERVER v_bad FOREIGN DATA WRAPPER subscriber_fdw
+  OPTIONS (base_url 'http://127.0.0.1:9', tenant E'acme\r\nX-Injected: 1');
+CREATE SERVER v_bad FOREIGN DATA WRAPPER subscriber_fdw
+  OPTIONS (base_url 'http://127.0.0.1:9', tenant E'acme\x7f');
+ALTER SERVER v_srv OPTIONS (ADD tenant E'ac\tme');
+ALTER SERVER v_srv OPTIONS (ADD customer_id E'cccccccc-0000-4000-8000-000000000003\r\nX-Injected: 1');
+CREATE FOREIGN TABLE v_t (customer_id uuid) SERVER v_srv
+  OPTIONS (resource 'customer_subscribers', customer_id E'\ncccccccc-0000-4000-8000-00000000003');
+-- a long refused value is shown shortened
+SELECT E'\n' || repeat('x', 500) AS long_tenant \gset
+ALTER SERVER v_srv OPTIONS (ADD tenant :'long_tenant');
+CREATE USER MAPPING FOR PUBLIC SERVER v_srv OPTIONS (token E'hunter2-secret\r\nX-Injected: 1');
+CREATE USER MAPPING FOR PUBLIC SERVER v_srv OPTIONS (username 'apiuser', password E'hunter2-secret\n');
+CREATE USER MAPPING FOR PUBLIC SERVER v_srv OPTIONS (username E'hunter2-user\x01', password 'p');
+CREATE USER MAPPING FOR PUBLIC SERVER v_srv OPTIONS (username 'hunter2:user', password 'p');
+ALTER USER MAPPING FOR CURRENT_USER SERVER v_srv OPTIONS (SET password E'hunter2-secret\r');
+ALTER USER MAPPING FOR CURRENT_USER SERVER v_srv OPTIONS (SET username E'hunter2:user');
+-- the same, checked on the whole error report: the secret is not in it
+SELECT * FROM pg_temp.refusal(
+  $$CREATE USER MAPPING FOR PUBLIC SERVER v_srv OPTIONS (token E'hunter2-secret\r\nX-Injected: 1')$$, 'hunter2');
+SELECT * FROM pg_temp.refusal(
+  $$CREATE USER MAPPING FOR PUBLIC SERVER v_srv OPTIONS (username 'u', password E'\x7fhunter2-secret')$$, 'hunter2');
+SELECT * FROM pg_temp.refusal(
+  $$CREATE USER MAPPING FOR PUBLIC SERVER v_srv OPTIONS (username 'hunter2:user', password 'p')$$, 'hunter2');
+SELECT * FROM pg_temp.refusal(
+  $$ALTER USER MAPPING FOR CURRENT_USER SERVER v_srv OPTIONS (SET password E'hunter2-secret\n')$$, 'hunter2');
+-- printable text, non-ASCII included, is accepted
+CREATE SERVER v_ok3 FOREIGN DATA WRAPPER subscriber_fdw
+  OPTIONS (base_url 'http://[::1]:65535/v2', tenant 'acme-ünïcode tenant');
+CREATE USER MAPPING FOR PUBLIC SERVER v_ok3 OPTIONS (username 'api.user@example.com', password 'p:a:s:s wörd');
+ALTER USER MAPPING FOR PUBLIC SERVER v_ok3 OPTIONS (DROP username, DROP password, ADD token 'a.b-c_d~e+f/g=');
+ALTER SERVER v_ok3 OPTIONS (SET base_url 'https://127.0.0.1:1');
+DROP SERVER v_ok3 CASCADE;
 
 ------------------------------------------------------------------------
 -- required options and combinations

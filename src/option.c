@@ -7,7 +7,8 @@
  * kind of value it takes; the validator and the lookup both read it, so an
  * option cannot be accepted by one and ignored by the other.  Secrets are
  * accepted in user mappings only, and their values are never repeated in a
- * message.
+ * message.  A value that becomes part of a request holds no control
+ * character, so that no option can add or change a request header.
  *
  *-------------------------------------------------------------------------
  */
@@ -23,6 +24,7 @@
 #include "commands/defrem.h"
 #include "foreign/foreign.h"
 #include "lib/stringinfo.h"
+#include "mb/pg_wchar.h"
 #include "pgtime.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
@@ -48,6 +50,7 @@ typedef enum SfOptionKind
 	KIND_TIMEZONE,
 	KIND_RESOURCE,
 	KIND_JSON_PATH,
+	KIND_USER_NAME,				/* never repeated in a message, like a secret */
 	KIND_SECRET
 } SfOptionKind;
 
@@ -59,31 +62,35 @@ typedef struct SfOptionDef
 	int			min;			/* KIND_INT only */
 	int			max;
 	size_t		offset;			/* field of SfOptions, or -1 */
+	bool		sent;			/* the value goes into requests (headers, path) */
 } SfOptionDef;
 
 #define NO_FIELD ((size_t) -1)
 #define OPT(f) offsetof(SfOptions, f)
 
 static const SfOptionDef option_defs[] = {
-	{"base_url", LEVEL_SERVER, KIND_URL, 0, 0, OPT(base_url)},
-	{"customer_id", LEVEL_SERVER | LEVEL_TABLE, KIND_UUID, 0, 0, OPT(customer_id)},
-	{"tenant", LEVEL_SERVER, KIND_TEXT, 0, 0, OPT(tenant)},
-	{"fetch_size", LEVEL_SERVER | LEVEL_TABLE, KIND_INT, 1, 10000, OPT(fetch_size)},
-	{"pit_keep_alive", LEVEL_SERVER | LEVEL_TABLE, KIND_INT, 1, 30, OPT(pit_keep_alive)},
-	{"connect_timeout", LEVEL_SERVER | LEVEL_TABLE, KIND_INT, 1, 300, OPT(connect_timeout)},
-	{"request_timeout", LEVEL_SERVER | LEVEL_TABLE, KIND_INT, 1, 3600, OPT(request_timeout)},
-	{"max_retries", LEVEL_SERVER | LEVEL_TABLE, KIND_INT, 0, 10, OPT(max_retries)},
-	{"max_concurrency", LEVEL_SERVER | LEVEL_TABLE, KIND_INT, 1, 64, OPT(max_concurrency)},
-	{"max_response_size", LEVEL_SERVER | LEVEL_TABLE, KIND_INT, 1024, 134217728, OPT(max_response_size)},
-	{"remote_timezone", LEVEL_SERVER, KIND_TIMEZONE, 0, 0, OPT(remote_timezone)},
-	{"tls_verify", LEVEL_SERVER, KIND_BOOL, 0, 0, OPT(tls_verify)},
-	{"ca_file", LEVEL_SERVER, KIND_TEXT, 0, 0, OPT(ca_file)},
-	{"resource", LEVEL_TABLE, KIND_RESOURCE, 0, 0, OPT(resource)},
-	{"json_path", LEVEL_COLUMN, KIND_JSON_PATH, 0, 0, NO_FIELD},
-	{"username", LEVEL_USER, KIND_TEXT, 0, 0, OPT(username)},
-	{"password", LEVEL_USER, KIND_SECRET, 0, 0, OPT(password)},
-	{"token", LEVEL_USER, KIND_SECRET, 0, 0, OPT(token)},
+	{"base_url", LEVEL_SERVER, KIND_URL, 0, 0, OPT(base_url), false},
+	{"customer_id", LEVEL_SERVER | LEVEL_TABLE, KIND_UUID, 0, 0, OPT(customer_id), true},
+	{"tenant", LEVEL_SERVER, KIND_TEXT, 0, 0, OPT(tenant), true},
+	{"fetch_size", LEVEL_SERVER | LEVEL_TABLE, KIND_INT, 1, 10000, OPT(fetch_size), false},
+	{"pit_keep_alive", LEVEL_SERVER | LEVEL_TABLE, KIND_INT, 1, 30, OPT(pit_keep_alive), false},
+	{"connect_timeout", LEVEL_SERVER | LEVEL_TABLE, KIND_INT, 1, 300, OPT(connect_timeout), false},
+	{"request_timeout", LEVEL_SERVER | LEVEL_TABLE, KIND_INT, 1, 3600, OPT(request_timeout), false},
+	{"max_retries", LEVEL_SERVER | LEVEL_TABLE, KIND_INT, 0, 10, OPT(max_retries), false},
+	{"max_concurrency", LEVEL_SERVER | LEVEL_TABLE, KIND_INT, 1, 64, OPT(max_concurrency), false},
+	{"max_response_size", LEVEL_SERVER | LEVEL_TABLE, KIND_INT, 1024, 134217728, OPT(max_response_size), false},
+	{"remote_timezone", LEVEL_SERVER, KIND_TIMEZONE, 0, 0, OPT(remote_timezone), false},
+	{"tls_verify", LEVEL_SERVER, KIND_BOOL, 0, 0, OPT(tls_verify), false},
+	{"ca_file", LEVEL_SERVER, KIND_TEXT, 0, 0, OPT(ca_file), false},
+	{"resource", LEVEL_TABLE, KIND_RESOURCE, 0, 0, OPT(resource), false},
+	{"json_path", LEVEL_COLUMN, KIND_JSON_PATH, 0, 0, NO_FIELD, false},
+	{"username", LEVEL_USER, KIND_USER_NAME, 0, 0, OPT(username), true},
+	{"password", LEVEL_USER, KIND_SECRET, 0, 0, OPT(password), true},
+	{"token", LEVEL_USER, KIND_SECRET, 0, 0, OPT(token), true},
 };
+
+/* Bytes of a refused value that a message repeats at most. */
+#define SHOWN_VALUE_BYTES	64
 
 /* Defaults, documented in the README's option reference. */
 #define DEFAULT_FETCH_SIZE			5000
@@ -174,6 +181,83 @@ find_option(const char *name)
 }
 
 /*
+ * Checks the host and port of base_url (the authority, without user
+ * information).  A percent-encoded host is refused because libcurl decodes
+ * it into another host than the one written (and than an allow-list of
+ * hosts checked), and a port must be a number that TCP has, 1 to 65535, so
+ * that a mistyped port fails at CREATE SERVER rather than at the first
+ * query.  An IPv6 address is written in brackets.
+ */
+static bool
+host_and_port_are_valid(const char *authority, size_t len, const char **problem)
+{
+	const char *end = authority + len;
+	const char *host_end;
+	const char *port;
+	long		number = 0;
+	int			digits = 0;
+
+	if (authority[0] == '[')
+	{
+		host_end = memchr(authority, ']', len);
+		if (host_end == NULL)
+		{
+			*problem = "An IPv6 address in it lacks its closing \"]\"";
+			return false;
+		}
+		host_end++;
+		if (host_end < end && *host_end != ':')
+		{
+			*problem = "Only a port may follow an IPv6 address";
+			return false;
+		}
+	}
+	else
+	{
+		host_end = memchr(authority, ':', len);
+		if (host_end == NULL)
+			host_end = end;
+		else if (memchr(host_end + 1, ':', end - host_end - 1) != NULL)
+		{
+			*problem = "An IPv6 address must be written in brackets, as in \"http://[::1]:8080\"";
+			return false;
+		}
+	}
+	if (host_end == authority || (authority[0] == '[' && host_end == authority + 2))
+	{
+		*problem = "It has no host";
+		return false;
+	}
+	if (memchr(authority, '%', host_end - authority) != NULL)
+	{
+		*problem = "The host must not be percent-encoded";
+		return false;
+	}
+	if (host_end == end)
+		return true;			/* no port: the scheme's */
+
+	port = host_end + 1;
+	if (port == end)
+	{
+		*problem = "It has a \":\" but no port after it";
+		return false;
+	}
+	for (const char *p = port; p < end && number <= 65535; p++)
+	{
+		if (!isdigit((unsigned char) *p))
+			break;
+		number = number * 10 + (*p - '0');
+		digits++;
+	}
+	if (port + digits != end || number < 1 || number > 65535)
+	{
+		*problem = "The port must be a number from 1 to 65535";
+		return false;
+	}
+	return true;
+}
+
+/*
  * Accepts http:// and https:// origins with an optional path prefix.  User
  * information is refused because credentials belong in user mappings, and a
  * query or fragment because endpoint paths are appended to the URL.
@@ -217,7 +301,7 @@ base_url_is_valid(const char *url, const char **problem)
 		*problem = "Credentials belong in a user mapping, not in the URL";
 		return false;
 	}
-	return true;
+	return host_and_port_are_valid(host, host_len, problem);
 }
 
 /*
@@ -275,12 +359,82 @@ json_path_is_valid(const char *value)
 		strstr(value, "..") == NULL;
 }
 
+/*
+ * A refused value as a message shows it: control characters escaped, so
+ * that a message cannot forge lines of the log, and no more than
+ * SHOWN_VALUE_BYTES of it, marked "..." when shortened.
+ */
+static char *
+shown_value(const char *value)
+{
+	StringInfoData buf;
+	int			len = strlen(value);
+	int			shown = len > SHOWN_VALUE_BYTES ?
+		pg_mbcliplen(value, len, SHOWN_VALUE_BYTES) : len;
+
+	initStringInfo(&buf);
+	for (int i = 0; i < shown; i++)
+	{
+		unsigned char c = (unsigned char) value[i];
+
+		if (c == '\r')
+			appendStringInfoString(&buf, "\\r");
+		else if (c == '\n')
+			appendStringInfoString(&buf, "\\n");
+		else if (c == '\t')
+			appendStringInfoString(&buf, "\\t");
+		else if (c < 0x20 || c == 0x7f)
+			appendStringInfo(&buf, "\\x%02X", c);
+		else
+			appendStringInfoChar(&buf, (char) c);
+	}
+	if (shown < len)
+		appendStringInfoString(&buf, "...");
+	return buf.data;
+}
+
+/*
+ * A value that becomes part of a request may hold no control character (a
+ * byte below 0x20, or 0x7F): CR and LF would end the header line and start
+ * a header of the value's choosing, and the others are not allowed in a
+ * header.  A user name may not hold ":", which would move the split of
+ * "user:password" in HTTP Basic authentication.  Secrets and user names
+ * are not repeated in the message.
+ */
+static void
+check_sent_value(const SfOptionDef *def, const char *value)
+{
+	bool		hidden = def->kind == KIND_SECRET || def->kind == KIND_USER_NAME;
+
+	for (const char *p = value; *p; p++)
+	{
+		if ((unsigned char) *p < 0x20 || *p == 0x7f)
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+					 hidden ?
+					 errmsg("invalid value for option \"%s\"", def->name) :
+					 errmsg("invalid value for option \"%s\": \"%s\"",
+							def->name, shown_value(value)),
+					 errdetail("The value contains a control character (a byte below 0x20, or 0x7F), which could add or change a request header."),
+					 errhint("Remove line breaks, tabs and other control characters from the value.")));
+	}
+	if (def->kind == KIND_USER_NAME && strchr(value, ':') != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+				 errmsg("invalid value for option \"%s\"", def->name),
+				 errdetail("The user name contains \":\", which HTTP Basic authentication puts between the user name and the password."),
+				 errhint("Use a user name without \":\", or a bearer token (option \"token\").")));
+}
+
 /* Reports a value that does not fit its option, never echoing secrets. */
 static void
 check_option_value(const SfOptionDef *def, DefElem *elem)
 {
 	char	   *value = defGetString(elem);
 	const char *problem = NULL;
+
+	if (def->sent)
+		check_sent_value(def, value);
 
 	switch (def->kind)
 	{
@@ -289,7 +443,7 @@ check_option_value(const SfOptionDef *def, DefElem *elem)
 				ereport(ERROR,
 						(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
 						 errmsg("invalid value for option \"%s\": \"%s\"",
-								def->name, redacted_url(value)),
+								def->name, shown_value(redacted_url(value))),
 						 errdetail("%s.", problem),
 						 errhint("Give an http:// or https:// URL such as \"https://api.example.com\".")));
 			break;
@@ -298,7 +452,7 @@ check_option_value(const SfOptionDef *def, DefElem *elem)
 				ereport(ERROR,
 						(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
 						 errmsg("invalid value for option \"%s\": \"%s\"",
-								def->name, value),
+								def->name, shown_value(value)),
 						 errhint("Give a UUID such as \"3bd92beb-0367-4e68-b50d-72c0fb08beab\".")));
 			break;
 		case KIND_INT:
@@ -313,7 +467,7 @@ check_option_value(const SfOptionDef *def, DefElem *elem)
 					ereport(ERROR,
 							(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
 							 errmsg("invalid value for option \"%s\": \"%s\"",
-									def->name, value),
+									def->name, shown_value(value)),
 							 errhint("Option \"%s\" takes a whole number from %d to %d.",
 									 def->name, def->min, def->max)));
 				break;
@@ -326,7 +480,7 @@ check_option_value(const SfOptionDef *def, DefElem *elem)
 					ereport(ERROR,
 							(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
 							 errmsg("invalid value for option \"%s\": \"%s\"",
-									def->name, value),
+									def->name, shown_value(value)),
 							 errhint("Option \"%s\" takes true or false.", def->name)));
 				break;
 			}
@@ -335,7 +489,7 @@ check_option_value(const SfOptionDef *def, DefElem *elem)
 				ereport(ERROR,
 						(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
 						 errmsg("invalid value for option \"%s\": \"%s\"",
-								def->name, value),
+								def->name, shown_value(value)),
 						 errhint("Give a time zone name such as \"UTC\" or \"Europe/Berlin\".")));
 			break;
 		case KIND_RESOURCE:
@@ -343,7 +497,7 @@ check_option_value(const SfOptionDef *def, DefElem *elem)
 				ereport(ERROR,
 						(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
 						 errmsg("invalid value for option \"%s\": \"%s\"",
-								def->name, value),
+								def->name, shown_value(value)),
 						 errhint("Valid resources are: %s.", sf_resource_names())));
 			break;
 		case KIND_JSON_PATH:
@@ -351,10 +505,11 @@ check_option_value(const SfOptionDef *def, DefElem *elem)
 				ereport(ERROR,
 						(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
 						 errmsg("invalid value for option \"%s\": \"%s\"",
-								def->name, value),
+								def->name, shown_value(value)),
 						 errhint("Give JSON keys separated by dots, such as \"lastConnectedNetwork.mcc\".")));
 			break;
 		case KIND_TEXT:
+		case KIND_USER_NAME:
 		case KIND_SECRET:
 			if (value[0] == '\0')
 				ereport(ERROR,

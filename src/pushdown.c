@@ -46,12 +46,18 @@ is_key_var(Node *node, RelOptInfo *baserel, AttrNumber key_attnum)
 /*
  * Whether an expression can give key values: it must not read the scanned
  * table, must not change between evaluations, and must not need a subplan
- * of its own.
+ * of its own.  (pull_varnos takes the PlannerInfo from PostgreSQL 14 on.)
  */
 static bool
 is_key_source(PlannerInfo *root, Node *node, RelOptInfo *baserel)
 {
-	return !bms_is_member(baserel->relid, pull_varnos(root, node)) &&
+#if PG_VERSION_NUM >= 140000
+	Relids		varnos = pull_varnos(root, node);
+#else
+	Relids		varnos = pull_varnos(node);
+#endif
+
+	return !bms_is_member(baserel->relid, varnos) &&
 		!contain_volatile_functions(node) &&
 		!contain_subplans(node);
 }

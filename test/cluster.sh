@@ -7,7 +7,7 @@
 # "postgres" OS user in a temporary directory that user owns.
 
 SF_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-SF_PACKAGES="make gcc valgrind postgresql-15 postgresql-server-dev-15 libcurl4-openssl-dev libjson-c-dev postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl python3 curl openssl"
+SF_PACKAGES="make gcc valgrind postgresql-15 postgresql-server-dev-15 libcurl4-openssl-dev libjson-c-dev postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl python3 curl openssl libpostgresql-jdbc-java default-jre-headless python3-psycopg2 odbc-postgresql unixodbc python3-pyodbc"
 
 sf_log() { printf '==> %s\n' "$*" >&2; }
 

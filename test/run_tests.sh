@@ -24,12 +24,14 @@ psql -q -X -c "DROP DATABASE IF EXISTS tap" -c "CREATE DATABASE tap" >/dev/null
 pgtap_status=0
 PGDATABASE=tap pg_prove --ext .sql -r test/pgtap || pgtap_status=$?
 
-# shell tests that need more than SQL: a libpq client, TLS, secrets in the
-# server log, cancel and termination from outside; each prints TAP
+# shell tests that need more than SQL: a libpq client, the real drivers of
+# BI tools (pgjdbc, psycopg2, psqlODBC), TLS, secrets in the server log,
+# cancel and termination from outside; each prints TAP
 sf_log "shell tests: prove"
 shell_status=0
 SF_PGLOG="$SF_TMP/postgres.log" prove --exec bash \
-	test/client.sh test/tls.sh test/secrets.sh test/cancel.sh || shell_status=$?
+	test/client.sh test/pgjdbc.sh test/psycopg2.sh test/odbc.sh \
+	test/tls.sh test/secrets.sh test/cancel.sh || shell_status=$?
 
 # a short fuzz run on every test run; the long one is in the README
 sf_log "fuzz: 3000 mutated bodies"
