@@ -110,6 +110,7 @@ typedef struct SfOptions
 	int			max_retries;
 	int			max_concurrency;
 	int			max_response_size;	/* bytes */
+	bool		count_pushdown; /* count(*) from the API's totals */
 	char	   *remote_timezone;
 	bool		tls_verify;
 	char	   *ca_file;
