@@ -310,12 +310,19 @@ typedef struct SfScanStats
 	int64		bytes;
 } SfScanStats;
 
+/* Told the total that the first response of a key reported. */
+typedef void (*SfTotalHook) (void *arg, const char *key, int64 total);
+
 extern SfScan *sf_scan_create(MemoryContext parent,
 							  const SfResource *resource,
 							  const SfOptions *options,
 							  SfRecordConverter *converter,
 							  int64 limit);
+extern void sf_scan_set_totals_only(SfScan *scan, bool totals_only);
+extern void sf_scan_set_total_hook(SfScan *scan, SfTotalHook hook, void *arg);
 extern void sf_scan_set_keys(SfScan *scan, List *keys);
+extern bool sf_scan_key_total(SfScan *scan, int index, const char **key,
+							  int64 *total);
 extern bool sf_scan_next(SfScan *scan, TupleTableSlot *slot);
 extern void sf_scan_restart(SfScan *scan);
 extern void sf_scan_release(SfScan *scan);
