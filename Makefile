@@ -5,6 +5,7 @@ MODULE_big = subscriber_fdw
 OBJS = \
 	src/catalog.o \
 	src/http_client.o \
+	src/known_sizes.o \
 	src/option.o \
 	src/pushdown.o \
 	src/record.o \

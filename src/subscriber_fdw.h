@@ -94,6 +94,15 @@ extern char *sf_resource_path(const SfResource *resource, const char *segment);
 extern char *sf_resource_names(void);
 
 /* ----------------------------------------------------------------
+ * known_sizes.c: the sizes of keys seen, for row estimates
+ * ----------------------------------------------------------------
+ */
+extern void sf_known_size_remember(Oid serverid, const SfResource *resource,
+								   const char *key, int64 records);
+extern bool sf_known_size_lookup(Oid serverid, const SfResource *resource,
+								 const char *key, int64 *records);
+
+/* ----------------------------------------------------------------
  * option.c: option validation and lookup
  * ----------------------------------------------------------------
  */
