@@ -284,7 +284,7 @@ extern void sf_record_to_slot(SfRecordConverter *converter, SfSpan record,
 							  const char *key, TupleTableSlot *slot);
 
 /* ----------------------------------------------------------------
- * pushdown.c: keys from WHERE clauses and joins, LIMIT
+ * pushdown.c: keys from WHERE clauses and joins, LIMIT, counts
  * ----------------------------------------------------------------
  */
 
@@ -303,6 +303,11 @@ extern List *sf_parameterized_key_clauses(PlannerInfo *root,
 										  AttrNumber key_attnum);
 extern int64 sf_pushable_limit(PlannerInfo *root, RelOptInfo *baserel,
 							   List *non_key_clauses);
+extern bool sf_query_needs_no_rows(PlannerInfo *root);
+extern bool sf_count_pushable(PlannerInfo *root, RelOptInfo *baserel,
+							  AttrNumber key_attnum, PathTarget *grouping_target,
+							  List **scan_tlist, bool *grouped);
+extern bool sf_planning_key_values(Expr *key_expr, SfKeyKind kind, List **keys);
 extern List *sf_key_values(ExprState *key_state, SfKeyKind kind,
 						   ExprContext *econtext);
 
