@@ -552,6 +552,7 @@ plan_key(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 	return kind;
 }
 
+/* The fdw_private of a plan, read back by position (SfScanPrivateIndex). */
 static List *
 make_fdw_private(const SfResource *resource, int key_kind, List *retrieved,
 				 int64 limit, SfCountMode count_mode)
