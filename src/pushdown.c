@@ -313,24 +313,52 @@ is_row_count(Aggref *agg, RelOptInfo *baserel, AttrNumber key_attnum)
 }
 
 /*
+ * Adds to a target list the aggregates and columns of an expression over
+ * the grouping step's output; false unless each is a row count, or the key
+ * when the query groups by it.
+ */
+static bool
+add_count_atoms(Node *expr, RelOptInfo *baserel, AttrNumber key_attnum,
+				bool grouped, List **tlist)
+{
+	List	   *atoms = pull_var_clause(expr, PVC_INCLUDE_AGGREGATES |
+										PVC_RECURSE_PLACEHOLDERS);
+	ListCell   *lc;
+
+	foreach(lc, atoms)
+	{
+		Node	   *atom = lfirst(lc);
+
+		if (IsA(atom, Aggref) ?
+			!is_row_count((Aggref *) atom, baserel, key_attnum) :
+			!(grouped && is_key_var(atom, baserel, key_attnum)))
+			return false;
+	}
+	*tlist = add_to_flat_tlist(*tlist, atoms);
+	return true;
+}
+
+/*
  * Whether the grouping step of a query on one foreign table can be answered
  * from the API's totals: every aggregate is a row count, the query groups
- * by nothing or by the key alone, and has no HAVING or grouping sets.  The
- * caller checks that the table has no condition but the key.  Returns in
- * scan_tlist what the foreign scan produces (the key and the counts), and
- * in grouped whether there is a row per key.
+ * by nothing or by the key alone, has no grouping sets, and its HAVING
+ * reads nothing but row counts and the key.  The caller checks that the
+ * table has no condition but the key.  Returns in scan_tlist what the
+ * foreign scan produces (the key and the counts), in having the HAVING
+ * conditions for the scan to check, and in grouped whether there is a row
+ * per key.
  */
 bool
 sf_count_pushable(PlannerInfo *root, RelOptInfo *baserel, AttrNumber key_attnum,
-				  PathTarget *grouping_target, List **scan_tlist, bool *grouped)
+				  PathTarget *grouping_target, List **scan_tlist,
+				  List **having, bool *grouped)
 {
 	Query	   *parse = root->parse;
 	List	   *tlist = NIL;
 	ListCell   *lc;
 
 	if (key_attnum == InvalidAttrNumber || !parse->hasAggs ||
-		parse->groupingSets != NIL || parse->havingQual != NULL ||
-		parse->hasTargetSRFs)
+		parse->groupingSets != NIL || parse->hasTargetSRFs)
 		return false;
 	foreach(lc, parse->groupClause)
 	{
@@ -342,22 +370,18 @@ sf_count_pushable(PlannerInfo *root, RelOptInfo *baserel, AttrNumber key_attnum,
 
 	foreach(lc, grouping_target->exprs)
 	{
-		List	   *atoms = pull_var_clause(lfirst(lc), PVC_INCLUDE_AGGREGATES |
-											PVC_RECURSE_PLACEHOLDERS);
-		ListCell   *la;
-
-		foreach(la, atoms)
-		{
-			Node	   *atom = lfirst(la);
-
-			if (IsA(atom, Aggref) ?
-				!is_row_count((Aggref *) atom, baserel, key_attnum) :
-				!(parse->groupClause != NIL && is_key_var(atom, baserel, key_attnum)))
-				return false;
-		}
-		tlist = add_to_flat_tlist(tlist, atoms);
+		if (!add_count_atoms(lfirst(lc), baserel, key_attnum,
+							 parse->groupClause != NIL, &tlist))
+			return false;
 	}
+	/* by now an implicitly ANDed list of conditions that read aggregates */
+	if (parse->havingQual != NULL &&
+		(contain_volatile_functions(parse->havingQual) ||
+		 !add_count_atoms(parse->havingQual, baserel, key_attnum,
+						  parse->groupClause != NIL, &tlist)))
+		return false;
 	*scan_tlist = tlist;
+	*having = (List *) parse->havingQual;
 	*grouped = parse->groupClause != NIL;
 	return true;
 }

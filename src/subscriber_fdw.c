@@ -109,6 +109,7 @@ typedef struct SfCountInfo
 {
 	RelOptInfo *baserel;		/* the foreign table counted */
 	List	   *scan_tlist;		/* the key and the counts, as TargetEntries */
+	List	   *having;			/* HAVING conditions, checked by the scan */
 	bool		grouped;		/* GROUP BY the key */
 } SfCountInfo;
 
@@ -434,6 +435,7 @@ subscriberGetForeignUpperPaths(PlannerInfo *root, UpperRelationKind stage,
 	SfRelInfo  *info = (SfRelInfo *) input_rel->fdw_private;
 	SfCountInfo *count;
 	List	   *scan_tlist;
+	List	   *having;
 	bool		grouped;
 	Path	   *path;
 
@@ -446,12 +448,13 @@ subscriberGetForeignUpperPaths(PlannerInfo *root, UpperRelationKind stage,
 		info->non_key_clauses != NIL ||
 		(info->key_clause == NULL && !info->option_key) ||
 		!sf_count_pushable(root, input_rel, info->key_attnum, output_rel->reltarget,
-						   &scan_tlist, &grouped))
+						   &scan_tlist, &having, &grouped))
 		return;
 
 	count = palloc0(sizeof(SfCountInfo));
 	count->baserel = input_rel;
 	count->scan_tlist = scan_tlist;
+	count->having = having;
 	count->grouped = grouped;
 	output_rel->fdw_private = count;
 
@@ -581,7 +584,7 @@ make_count_plan(PlannerInfo *root, RelOptInfo *upperrel, List *tlist,
 	int			key_kind;
 
 	key_kind = plan_key(root, baserel, relid, info, info->key_clause, &fdw_exprs);
-	return make_foreignscan(tlist, NIL, 0, fdw_exprs,
+	return make_foreignscan(tlist, count->having, 0, fdw_exprs,
 							make_fdw_private(info->resource, key_kind, NIL, -1,
 											 count->grouped ? SF_COUNT_PER_KEY : SF_COUNT_TOTAL),
 							count->scan_tlist, NIL, outer_plan);

@@ -306,7 +306,7 @@ extern int64 sf_pushable_limit(PlannerInfo *root, RelOptInfo *baserel,
 extern bool sf_query_needs_no_rows(PlannerInfo *root);
 extern bool sf_count_pushable(PlannerInfo *root, RelOptInfo *baserel,
 							  AttrNumber key_attnum, PathTarget *grouping_target,
-							  List **scan_tlist, bool *grouped);
+							  List **scan_tlist, List **having, bool *grouped);
 extern bool sf_planning_key_values(Expr *key_expr, SfKeyKind kind, List **keys);
 extern List *sf_key_values(ExprState *key_state, SfKeyKind kind,
 						   ExprContext *econtext);
