@@ -5,6 +5,7 @@ MODULE_big = subscriber_fdw
 OBJS = \
 	src/catalog.o \
 	src/http_client.o \
+	src/known_sizes.o \
 	src/option.o \
 	src/pushdown.o \
 	src/convert.o \
@@ -18,7 +19,7 @@ EXTENSION = subscriber_fdw
 DATA = $(wildcard sql/subscriber_fdw--*.sql)
 PGFILEDESC = "subscriber_fdw - foreign tables over a subscriber REST API"
 
-REGRESS = setup validator customer_subscribers subscriber_details subscriber_sessions pushdown faults hostile recipes
+REGRESS = setup validator customer_subscribers subscriber_details subscriber_sessions pushdown count faults hostile recipes
 REGRESS_OPTS = --load-extension=subscriber_fdw
 
 PG_CPPFLAGS = -Isrc

@@ -121,6 +121,16 @@ EXECUTE subscribers_of('cccccccc-0000-4000-8000-000000000003');
 RESET plan_cache_mode;
 DEALLOCATE subscribers_of;
 
+EXPLAIN (COSTS OFF)
+SELECT * FROM fleet.subscriber_details LIMIT 0;
+
+EXPLAIN (COSTS OFF)
+SELECT customer_id, count(*)
+  FROM fleet.subscriber_details
+ WHERE customer_id IN ('cccccccc-0000-4000-8000-000000000003',
+                       'cccccccc-0000-4000-8000-000000000025')
+ GROUP BY customer_id;
+
 -- ===== Recipe: a materialized view refreshed concurrently =====
 CREATE MATERIALIZED VIEW fleet.details_snapshot AS
 SELECT *

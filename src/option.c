@@ -79,6 +79,7 @@ static const SfOptionDef option_defs[] = {
 	{"max_retries", LEVEL_SERVER | LEVEL_TABLE, KIND_INT, 0, 10, OPT(max_retries), false},
 	{"max_concurrency", LEVEL_SERVER | LEVEL_TABLE, KIND_INT, 1, 64, OPT(max_concurrency), false},
 	{"max_response_size", LEVEL_SERVER | LEVEL_TABLE, KIND_INT, 1024, 134217728, OPT(max_response_size), false},
+	{"count_pushdown", LEVEL_SERVER | LEVEL_TABLE, KIND_BOOL, 0, 0, OPT(count_pushdown), false},
 	{"remote_timezone", LEVEL_SERVER, KIND_TIMEZONE, 0, 0, OPT(remote_timezone), false},
 	{"tls_verify", LEVEL_SERVER, KIND_BOOL, 0, 0, OPT(tls_verify), false},
 	{"ca_file", LEVEL_SERVER, KIND_TEXT, 0, 0, OPT(ca_file), false},
@@ -664,6 +665,7 @@ sf_get_options(Oid foreigntableid, Oid userid)
 	options->max_response_size = DEFAULT_MAX_RESPONSE_SIZE;
 	options->remote_timezone = "UTC";
 	options->tls_verify = true;
+	options->count_pushdown = true;
 
 	foreach(lc, server->options)
 		apply_option(options, lfirst(lc));

@@ -1,7 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * pushdown.c
- *		  Keys taken from WHERE clauses and joins, and LIMIT pushdown.
+ *		  Keys taken from WHERE clauses and joins, LIMIT pushdown, and counts
+ *		  that the API's totals answer.
  *
  * The API can only be asked for the records of a key (a customer or an
  * MSISDN), so a scan is possible only with one.  A key comes from
@@ -12,10 +13,15 @@
  * parameterized path.  The expression is evaluated at execution time, so the
  * same plan serves every value of a parameter.
  *
+ * A count of rows grouped by nothing but the key, over a table with no
+ * condition but the key, is the sum (or, per key, the value) of the totals
+ * the API reports, so such an aggregate needs no record.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
+#include "catalog/pg_aggregate.h"
 #include "catalog/pg_type.h"
 #include "executor/executor.h"
 #include "nodes/makefuncs.h"
@@ -24,8 +30,10 @@
 #include "optimizer/optimizer.h"
 #include "optimizer/paths.h"
 #include "optimizer/restrictinfo.h"
+#include "optimizer/tlist.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 #include "utils/typcache.h"
 
@@ -265,6 +273,152 @@ sf_pushable_limit(PlannerInfo *root, RelOptInfo *baserel, List *non_key_clauses)
 		DatumGetInt64(count->constvalue) > PG_INT64_MAX - offset)
 		return -1;
 	return DatumGetInt64(count->constvalue) + offset;
+}
+
+/*
+ * Whether the query at this level cannot return a row whatever its scans
+ * return: a constant LIMIT 0.  The Limit node sits above every scan, join
+ * and aggregate of its level and, with a count of 0, never asks its input
+ * for a row, so no scan of the level needs a key or sends a request.
+ * Sub-queries and CTEs are planned with their own level.
+ */
+bool
+sf_query_needs_no_rows(PlannerInfo *root)
+{
+	Query	   *parse = root->parse;
+	Const	   *count = (Const *) parse->limitCount;
+
+	return parse->commandType == CMD_SELECT &&
+		count != NULL && IsA(count, Const) && !count->constisnull &&
+		parse->limitOption == LIMIT_OPTION_COUNT &&
+		DatumGetInt64(count->constvalue) == 0;
+}
+
+/*
+ * Whether an aggregate counts the rows of the key: count(*), count of a
+ * constant that is not NULL, or count of the key column, which is never
+ * NULL.  DISTINCT, ORDER BY and FILTER need the records.
+ */
+static bool
+is_row_count(Aggref *agg, RelOptInfo *baserel, AttrNumber key_attnum)
+{
+	Node	   *arg;
+
+	if ((agg->aggfnoid != F_COUNT_ && agg->aggfnoid != F_COUNT_ANY) ||
+		agg->aggdistinct != NIL || agg->aggorder != NIL ||
+		agg->aggfilter != NULL || agg->aggkind != AGGKIND_NORMAL ||
+		agg->agglevelsup != 0 || agg->aggsplit != AGGSPLIT_SIMPLE)
+		return false;
+	if (agg->aggstar)
+		return true;
+	if (list_length(agg->args) != 1)
+		return false;
+	arg = (Node *) ((TargetEntry *) linitial(agg->args))->expr;
+	return (IsA(arg, Const) && !((Const *) arg)->constisnull) ||
+		is_key_var(arg, baserel, key_attnum);
+}
+
+/*
+ * Adds to a target list the aggregates and columns of an expression over
+ * the grouping step's output; false unless each is a row count, or the key
+ * when the query groups by it.
+ */
+static bool
+add_count_atoms(Node *expr, RelOptInfo *baserel, AttrNumber key_attnum,
+				bool grouped, List **tlist)
+{
+	List	   *atoms = pull_var_clause(expr, PVC_INCLUDE_AGGREGATES |
+										PVC_RECURSE_PLACEHOLDERS);
+	ListCell   *lc;
+
+	foreach(lc, atoms)
+	{
+		Node	   *atom = lfirst(lc);
+
+		if (IsA(atom, Aggref) ?
+			!is_row_count((Aggref *) atom, baserel, key_attnum) :
+			!(grouped && is_key_var(atom, baserel, key_attnum)))
+			return false;
+	}
+	*tlist = add_to_flat_tlist(*tlist, atoms);
+	return true;
+}
+
+/*
+ * Whether the grouping step of a query on one foreign table can be answered
+ * from the API's totals: every aggregate is a row count, the query groups
+ * by nothing or by the key alone, has no grouping sets, and its HAVING
+ * reads nothing but row counts and the key.  The caller checks that the
+ * table has no condition but the key.  Returns in scan_tlist what the
+ * foreign scan produces (the key and the counts), in having the HAVING
+ * conditions for the scan to check, and in grouped whether there is a row
+ * per key.
+ */
+bool
+sf_count_pushable(PlannerInfo *root, RelOptInfo *baserel, AttrNumber key_attnum,
+				  PathTarget *grouping_target, List **scan_tlist,
+				  List **having, bool *grouped)
+{
+	Query	   *parse = root->parse;
+	List	   *tlist = NIL;
+	ListCell   *lc;
+
+	if (key_attnum == InvalidAttrNumber || !parse->hasAggs ||
+		parse->groupingSets != NIL || parse->hasTargetSRFs)
+		return false;
+	foreach(lc, parse->groupClause)
+	{
+		Node	   *expr = get_sortgroupclause_expr(lfirst(lc), parse->targetList);
+
+		if (!is_key_var(expr, baserel, key_attnum))
+			return false;
+	}
+
+	foreach(lc, grouping_target->exprs)
+	{
+		if (!add_count_atoms(lfirst(lc), baserel, key_attnum,
+							 parse->groupClause != NIL, &tlist))
+			return false;
+	}
+	/* by now an implicitly ANDed list of conditions that read aggregates */
+	if (parse->havingQual != NULL &&
+		(contain_volatile_functions(parse->havingQual) ||
+		 !add_count_atoms(parse->havingQual, baserel, key_attnum,
+						  parse->groupClause != NIL, &tlist)))
+		return false;
+	*scan_tlist = tlist;
+	*having = (List *) parse->havingQual;
+	*grouped = parse->groupClause != NIL;
+	return true;
+}
+
+/*
+ * The key values of a key expression that is known at planning time (a
+ * constant or a list of constants), as the scan would ask for them; false
+ * when they are known only at execution.
+ */
+bool
+sf_planning_key_values(Expr *key_expr, SfKeyKind kind, List **keys)
+{
+	ExprContext *econtext;
+
+	if (IsA(key_expr, ArrayExpr))
+	{
+		ListCell   *lc;
+
+		foreach(lc, ((ArrayExpr *) key_expr)->elements)
+		{
+			if (!IsA(lfirst(lc), Const))
+				return false;
+		}
+	}
+	else if (!IsA(key_expr, Const))
+		return false;
+
+	econtext = CreateStandaloneExprContext();
+	*keys = sf_key_values(ExecInitExpr(key_expr, NULL), kind, econtext);
+	FreeExprContext(econtext, true);
+	return true;
 }
 
 static int

@@ -92,6 +92,9 @@ struct SfScan
 	SfChunk    *current;
 	int			rows_since_poll;
 	SfScanStats stats;
+	bool		totals_only;	/* one record asked per key, only its total read */
+	SfTotalHook total_hook;		/* told the total of each key, or NULL */
+	void	   *total_hook_arg;
 };
 
 SfScan *
@@ -116,6 +119,8 @@ sf_scan_create(MemoryContext parent, const SfResource *resource,
 static int
 chunk_size(SfScan *scan)
 {
+	if (scan->totals_only)
+		return 1;
 	if (scan->limit >= 0 && scan->limit < scan->options->fetch_size)
 		return (int) Max(scan->limit, 1);
 	return scan->options->fetch_size;
@@ -126,6 +131,39 @@ static bool
 limit_reached(SfScan *scan)
 {
 	return scan->limit >= 0 && scan->received >= scan->limit;
+}
+
+/*
+ * Makes the next passes read only each key's total: one request per key,
+ * asking for a single record, and no rows.  A point in time opened this way
+ * is left to expire on the API.
+ */
+void
+sf_scan_set_totals_only(SfScan *scan, bool totals_only)
+{
+	scan->totals_only = totals_only;
+}
+
+/* Has the scan tell every total the API reports for a key. */
+void
+sf_scan_set_total_hook(SfScan *scan, SfTotalHook hook, void *arg)
+{
+	scan->total_hook = hook;
+	scan->total_hook_arg = arg;
+}
+
+/*
+ * The key of stream number "index" of this pass and the total its first
+ * response reported (-1 when it had none); false past the last key.
+ */
+bool
+sf_scan_key_total(SfScan *scan, int index, const char **key, int64 *total)
+{
+	if (index < 0 || index >= scan->nstreams)
+		return false;
+	*key = scan->streams[index].key;
+	*total = scan->streams[index].expected_total;
+	return true;
 }
 
 /* Sets the keys of the next pass; NULL and duplicate keys are already gone. */
@@ -547,7 +585,12 @@ advance_stream(SfScan *scan, SfStream *stream, SfHttpRequest *response,
 	if (envelope->total_records >= 0)
 	{
 		if (stream->expected_total < 0)
+		{
 			stream->expected_total = envelope->total_records;
+			if (scan->total_hook != NULL)
+				scan->total_hook(scan->total_hook_arg, stream->key,
+								 stream->expected_total);
+		}
 		else if (envelope->total_records != stream->expected_total &&
 				 scan->resource->paging == SF_PAGING_PIT)
 			raise_protocol_error(response,
@@ -559,6 +602,12 @@ advance_stream(SfScan *scan, SfStream *stream, SfHttpRequest *response,
 		raise_protocol_error(response,
 							 psprintf("The API sent " INT64_FORMAT " records of a total of " INT64_FORMAT ".",
 									  stream->received, stream->expected_total));
+
+	if (scan->totals_only)
+	{
+		finish_stream(scan, stream);
+		return;
+	}
 
 	switch (scan->resource->paging)
 	{
@@ -668,9 +717,10 @@ handle_response(SfScan *scan, SfHttpRequest *response)
 	/*
 	 * The next request goes out when this chunk starts being read, so a
 	 * stream holds two chunks at most: the one being read and the next one,
-	 * arriving or waiting.  A chunk without records is never read.
+	 * arriving or waiting.  A chunk without records is never read, nor is
+	 * one that was asked for its total only.
 	 */
-	if (chunk->nrecords > 0)
+	if (chunk->nrecords > 0 && !scan->totals_only)
 	{
 		old = MemoryContextSwitchTo(scan->cxt);
 		scan->ready = lappend(scan->ready, chunk);

@@ -9,8 +9,13 @@
  * path for every join clause that can, so that a nested loop sends one
  * request per outer row.  A scan without any key is given a prohibitive
  * cost and, if the planner still has to choose it, fails with an error that
- * names the condition to add.  Execution hands everything else to the scan
- * engine (scan.c).
+ * names the condition to add, unless the query cannot return a row (LIMIT
+ * 0): such a scan needs no key and sends nothing.  A count of rows with no
+ * condition but the key is offered as a foreign scan of the grouping step
+ * that reads only the API's totals, one request of one record per key.
+ * Row estimates use the sizes of keys that earlier scans saw
+ * (known_sizes.c).  Execution hands everything else to the scan engine
+ * (scan.c).
  *
  *-------------------------------------------------------------------------
  */
@@ -65,10 +70,24 @@ PG_FUNCTION_INFO_V1(subscriber_fdw_version);
 enum SfScanPrivateIndex
 {
 	SfScanPrivateResource,		/* String: the resource's name */
-	SfScanPrivateKeyKind,		/* Integer: SfKeyKind, or -1 for the option */
+	SfScanPrivateKeyKind,		/* Integer: SfKeyKind, or KEY_FROM_OPTION or
+								 * KEY_NONE */
 	SfScanPrivateRetrievedAttrs,	/* List of Integer: columns read */
-	SfScanPrivateLimit			/* Const int8: records wanted, -1 for all */
+	SfScanPrivateLimit,			/* Const int8: records wanted, -1 for all */
+	SfScanPrivateCount			/* Integer: SfCountMode */
 };
+
+/* Key kinds of a plan besides SfKeyKind. */
+#define KEY_FROM_OPTION		(-1)	/* the customer_id option */
+#define KEY_NONE			(-2)	/* none: the query returns no rows */
+
+/* What a foreign scan returns: rows, or counts from the API's totals. */
+typedef enum SfCountMode
+{
+	SF_COUNT_NONE,				/* the records, as rows */
+	SF_COUNT_TOTAL,				/* one row: the counts over every key */
+	SF_COUNT_PER_KEY			/* a row per key that has records */
+} SfCountMode;
 
 /* What planning learned about a foreign table, in baserel->fdw_private. */
 typedef struct SfRelInfo
@@ -81,8 +100,18 @@ typedef struct SfRelInfo
 	List	   *non_key_clauses;	/* every other restriction */
 	List	   *join_key_clauses;	/* join clauses that can give the key */
 	bool		option_key;		/* the customer_id option may give the key */
+	bool		no_rows;		/* the query returns no rows (LIMIT 0) */
 	double		keys;			/* estimated number of keys */
 } SfRelInfo;
+
+/* A count from the totals, in the grouping relation's fdw_private. */
+typedef struct SfCountInfo
+{
+	RelOptInfo *baserel;		/* the foreign table counted */
+	List	   *scan_tlist;		/* the key and the counts, as TargetEntries */
+	List	   *having;			/* HAVING conditions, checked by the scan */
+	bool		grouped;		/* GROUP BY the key */
+} SfCountInfo;
 
 /* Execution state of a foreign scan. */
 typedef struct SfScanState
@@ -91,10 +120,25 @@ typedef struct SfScanState
 	MemoryContext row_cxt;		/* reset for every row */
 	SfOptions  *options;
 	const SfResource *resource;
+	Oid			serverid;		/* whose known sizes the totals go to */
 	ExprState  *key_state;		/* NULL when the key is the option */
-	SfKeyKind	key_kind;
+	int			key_kind;		/* SfKeyKind, KEY_FROM_OPTION or KEY_NONE */
 	SfScan	   *scan;
 	bool		keys_set;
+
+	/* a count from the totals */
+	SfCountMode count_mode;
+	TupleTableSlot *record_slot;	/* records of a key read for want of a total */
+	bool	   *is_key_column;	/* per column of the scan tuple: key or count */
+	FmgrInfo	key_input;		/* makes the key column's value */
+	Oid			key_ioparam;
+	int32		key_typmod;
+	MemoryContext count_cxt;	/* the counts of one pass */
+	bool		counted;
+	char	  **count_keys;
+	int64	   *counts;
+	int			ncounts;
+	int			next_count;		/* the next one to return */
 } SfScanState;
 
 static void subscriberGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel,
@@ -105,6 +149,10 @@ static ForeignScan *subscriberGetForeignPlan(PlannerInfo *root, RelOptInfo *base
 											 Oid foreigntableid, ForeignPath *best_path,
 											 List *tlist, List *scan_clauses,
 											 Plan *outer_plan);
+static void subscriberGetForeignUpperPaths(PlannerInfo *root,
+										   UpperRelationKind stage,
+										   RelOptInfo *input_rel,
+										   RelOptInfo *output_rel, void *extra);
 static void subscriberBeginForeignScan(ForeignScanState *node, int eflags);
 static TupleTableSlot *subscriberIterateForeignScan(ForeignScanState *node);
 static void subscriberReScanForeignScan(ForeignScanState *node);
@@ -122,7 +170,7 @@ _PG_init(void)
 	sf_http_global_init();
 }
 
-/* The wrapper is read-only: scans, their EXPLAIN, and schema import. */
+/* The wrapper is read-only: scans, counts, their EXPLAIN, and schema import. */
 Datum
 subscriber_fdw_handler(PG_FUNCTION_ARGS)
 {
@@ -131,6 +179,7 @@ subscriber_fdw_handler(PG_FUNCTION_ARGS)
 	routine->GetForeignRelSize = subscriberGetForeignRelSize;
 	routine->GetForeignPaths = subscriberGetForeignPaths;
 	routine->GetForeignPlan = subscriberGetForeignPlan;
+	routine->GetForeignUpperPaths = subscriberGetForeignUpperPaths;
 	routine->BeginForeignScan = subscriberBeginForeignScan;
 	routine->IterateForeignScan = subscriberIterateForeignScan;
 	routine->ReScanForeignScan = subscriberReScanForeignScan;
@@ -237,9 +286,47 @@ estimate_keys(Expr *key_expr, SfKeyKind kind)
 }
 
 /*
+ * The records a scan is expected to read: the remembered size of each key
+ * known at planning time, and rows_per_key for every other key.  Sets the
+ * estimated number of keys too.
+ */
+static double
+estimate_records(RelOptInfo *baserel, SfRelInfo *info, Expr *key_expr)
+{
+	const SfResource *resource = info->resource;
+	List	   *keys;
+	double		records = 0;
+	ListCell   *lc;
+
+	if (info->key_clause != NULL)
+	{
+		info->keys = estimate_keys(key_expr, info->key_kind);
+		if (!sf_planning_key_values(key_expr, info->key_kind, &keys))
+			return info->keys * resource->rows_per_key;
+		info->keys = Max(1, list_length(keys));
+	}
+	else if (info->option_key)
+		keys = list_make1(info->options->customer_id);
+	else
+		return resource->rows_per_key;
+
+	foreach(lc, keys)
+	{
+		int64		known;
+
+		if (sf_known_size_lookup(baserel->serverid, resource, lfirst(lc), &known))
+			records += known;
+		else
+			records += resource->rows_per_key;
+	}
+	return records;
+}
+
+/*
  * Finds the key condition once per relation, so that paths, costs and the
- * plan agree on it, and estimates rows from the number of keys: the API
- * answers per key, and the catalog knows roughly how many records a key has.
+ * plan agree on it, and estimates rows from the keys: the API answers per
+ * key, and a key's size is known from an earlier answer or guessed from the
+ * catalog.
  */
 static void
 subscriberGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel,
@@ -275,9 +362,6 @@ subscriberGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel,
 		else
 			info->non_key_clauses = lappend(info->non_key_clauses, rinfo);
 	}
-	if (info->key_clause != NULL)
-		info->keys = estimate_keys(key_expr, info->key_kind);
-
 	/*
 	 * The customer_id option is a fallback for queries that name no
 	 * customer.  A query that joins on the key names its customers through
@@ -289,9 +373,10 @@ subscriberGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel,
 		info->options->customer_id != NULL &&
 		info->join_key_clauses == NIL &&
 		!joins_on_column(baserel, info->key_attnum);
+	info->no_rows = sf_query_needs_no_rows(root);
 
 	baserel->fdw_private = info;
-	baserel->rows = clamp_row_est(info->keys * info->resource->rows_per_key *
+	baserel->rows = clamp_row_est(estimate_records(baserel, info, key_expr) *
 								  clauselist_selectivity(root, info->non_key_clauses,
 														 baserel->relid, JOIN_INNER,
 														 NULL));
@@ -324,7 +409,7 @@ subscriberGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel,
 						  Oid foreigntableid)
 {
 	SfRelInfo  *info = (SfRelInfo *) baserel->fdw_private;
-	bool		keyed = info->key_clause != NULL || info->option_key;
+	bool		keyed = info->key_clause != NULL || info->option_key || info->no_rows;
 	ListCell   *lc;
 
 	add_path(baserel, (Path *) make_path(root, baserel, baserel->rows, info->keys,
@@ -344,6 +429,56 @@ subscriberGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel,
 		add_path(baserel, (Path *) make_path(root, baserel, param_info->ppi_rows, 1,
 											 required_outer, list_make1(rinfo), true));
 	}
+}
+
+/*
+ * Offers a count from the API's totals for the grouping step of a query on
+ * one customer table whose only condition is on the key: one request per
+ * key asking for a single record, far cheaper than reading the records.
+ */
+static void
+subscriberGetForeignUpperPaths(PlannerInfo *root, UpperRelationKind stage,
+							   RelOptInfo *input_rel, RelOptInfo *output_rel,
+							   void *extra)
+{
+	SfRelInfo  *info = (SfRelInfo *) input_rel->fdw_private;
+	SfCountInfo *count;
+	List	   *scan_tlist;
+	List	   *having;
+	bool		grouped;
+	Path	   *path;
+
+	if (stage != UPPERREL_GROUP_AGG || input_rel->reloptkind != RELOPT_BASEREL ||
+		info == NULL || output_rel->fdw_private != NULL ||
+		((GroupPathExtraData *) extra)->patype != PARTITIONWISE_AGGREGATE_NONE)
+		return;
+	if (!info->options->count_pushdown ||
+		info->resource->total_records_path == NULL ||
+		info->non_key_clauses != NIL ||
+		(info->key_clause == NULL && !info->option_key) ||
+		!sf_count_pushable(root, input_rel, info->key_attnum, output_rel->reltarget,
+						   &scan_tlist, &having, &grouped))
+		return;
+
+	count = palloc0(sizeof(SfCountInfo));
+	count->baserel = input_rel;
+	count->scan_tlist = scan_tlist;
+	count->having = having;
+	count->grouped = grouped;
+	output_rel->fdw_private = count;
+
+#if PG_VERSION_NUM >= 170000
+	path = (Path *) create_foreign_upper_path(root, output_rel, output_rel->reltarget,
+											  grouped ? info->keys : 1,
+											  REQUEST_COST, info->keys * REQUEST_COST,
+											  NIL, NULL, NIL, NIL);
+#else
+	path = (Path *) create_foreign_upper_path(root, output_rel, output_rel->reltarget,
+											  grouped ? info->keys : 1,
+											  REQUEST_COST, info->keys * REQUEST_COST,
+											  NIL, NULL, NIL);
+#endif
+	add_path(output_rel, path);
 }
 
 /*
@@ -402,6 +537,69 @@ retrieved_attributes(RelOptInfo *baserel, Oid foreigntableid, List *local_quals)
 }
 
 /*
+ * The key of a plan: the key expression of a clause into fdw_exprs, or the
+ * customer_id option, or none for a query that returns no rows; a query
+ * with none of these fails here.
+ */
+static int
+plan_key(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
+		 SfRelInfo *info, RestrictInfo *key_clause, List **fdw_exprs)
+{
+	Expr	   *key_expr;
+	SfKeyKind	kind;
+
+	*fdw_exprs = NIL;
+	if (key_clause == NULL)
+	{
+		if (info->option_key)
+			return KEY_FROM_OPTION;
+		if (info->no_rows)
+			return KEY_NONE;
+		report_missing_key(foreigntableid, info);
+	}
+	if (!sf_match_key_clause(root, baserel, info->key_attnum, key_clause->clause,
+							 &key_expr, &kind))
+		elog(ERROR, "key clause no longer matches");
+	*fdw_exprs = list_make1(key_expr);
+	return kind;
+}
+
+/* The fdw_private of a plan, read back by position (SfScanPrivateIndex). */
+static List *
+make_fdw_private(const SfResource *resource, int key_kind, List *retrieved,
+				 int64 limit, SfCountMode count_mode)
+{
+	return list_make5(makeString(pstrdup(resource->name)),
+					  makeInteger(key_kind),
+					  retrieved,
+					  makeConst(INT8OID, -1, InvalidOid, sizeof(int64),
+								Int64GetDatum(limit), false, FLOAT8PASSBYVAL),
+					  makeInteger(count_mode));
+}
+
+/*
+ * The plan of a count from the totals: a foreign scan of the grouping step
+ * (scanrelid 0) whose tuples are the key and the counts.
+ */
+static ForeignScan *
+make_count_plan(PlannerInfo *root, RelOptInfo *upperrel, List *tlist,
+				Plan *outer_plan)
+{
+	SfCountInfo *count = (SfCountInfo *) upperrel->fdw_private;
+	RelOptInfo *baserel = count->baserel;
+	SfRelInfo  *info = (SfRelInfo *) baserel->fdw_private;
+	Oid			relid = planner_rt_fetch(baserel->relid, root)->relid;
+	List	   *fdw_exprs;
+	int			key_kind;
+
+	key_kind = plan_key(root, baserel, relid, info, info->key_clause, &fdw_exprs);
+	return make_foreignscan(tlist, count->having, 0, fdw_exprs,
+							make_fdw_private(info->resource, key_kind, NIL, -1,
+											 count->grouped ? SF_COUNT_PER_KEY : SF_COUNT_TOTAL),
+							count->scan_tlist, NIL, outer_plan);
+}
+
+/*
  * Puts into the plan what execution needs and cannot recompute: the key
  * expression (in fdw_exprs, so that parameters and subplans are set up by
  * the executor), its kind, the columns to convert and the pushed-down
@@ -415,43 +613,32 @@ subscriberGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel,
 {
 	SfRelInfo  *info = (SfRelInfo *) baserel->fdw_private;
 	RestrictInfo *key_clause = info->key_clause;
-	List	   *fdw_exprs = NIL;
-	int			key_kind = -1;
+	List	   *fdw_exprs;
+	int			key_kind;
 	int64		limit = -1;
 	List	   *local_quals;
-	List	   *fdw_private;
+
+	if (IS_UPPER_REL(baserel))
+		return make_count_plan(root, baserel, tlist, outer_plan);
 
 	if (best_path->fdw_private != NIL)
 		key_clause = (RestrictInfo *) linitial(best_path->fdw_private);
-
-	if (key_clause != NULL)
-	{
-		Expr	   *key_expr;
-		SfKeyKind	kind;
-
-		if (!sf_match_key_clause(root, baserel, info->key_attnum, key_clause->clause,
-								 &key_expr, &kind))
-			elog(ERROR, "key clause no longer matches");
-		fdw_exprs = list_make1(key_expr);
-		key_kind = kind;
-	}
-	else if (!info->option_key)
-		report_missing_key(foreigntableid, info);
+	key_kind = plan_key(root, baserel, foreigntableid, info, key_clause, &fdw_exprs);
 
 	/* every condition is also checked locally: results are always exact */
 	local_quals = extract_actual_clauses(scan_clauses, false);
 
-	if (best_path->fdw_private == NIL)
+	if (info->no_rows)
+		limit = 0;
+	else if (best_path->fdw_private == NIL)
 		limit = sf_pushable_limit(root, baserel, info->non_key_clauses);
 
-	fdw_private = list_make4(makeString(pstrdup(info->resource->name)),
-							 makeInteger(key_kind),
-							 retrieved_attributes(baserel, foreigntableid, local_quals),
-							 makeConst(INT8OID, -1, InvalidOid, sizeof(int64),
-									   Int64GetDatum(limit), false, FLOAT8PASSBYVAL));
-
 	return make_foreignscan(tlist, local_quals, baserel->relid, fdw_exprs,
-							fdw_private, NIL, NIL, outer_plan);
+							make_fdw_private(info->resource, key_kind,
+											 retrieved_attributes(baserel, foreigntableid,
+																  local_quals),
+											 limit, SF_COUNT_NONE),
+							NIL, NIL, outer_plan);
 }
 
 /* The record limit a plan was made with, -1 for none. */
@@ -460,6 +647,66 @@ plan_limit(ForeignScan *plan)
 {
 	return DatumGetInt64(((Const *) list_nth(plan->fdw_private,
 											 SfScanPrivateLimit))->constvalue);
+}
+
+/*
+ * The range-table index of the foreign table a plan reads; a count from the
+ * totals has no scanrelid but the table as its only base relation.
+ */
+static Index
+plan_relation(ForeignScan *plan)
+{
+	if (plan->scan.scanrelid > 0)
+		return plan->scan.scanrelid;
+#if PG_VERSION_NUM >= 160000
+	return bms_next_member(plan->fs_base_relids, -1);
+#else
+	return bms_next_member(plan->fs_relids, -1);
+#endif
+}
+
+/* Remembers the total that a scan saw for a key, for later estimates. */
+static void
+remember_total(void *arg, const char *key, int64 total)
+{
+	SfScanState *state = (SfScanState *) arg;
+
+	sf_known_size_remember(state->serverid, state->resource, key, total);
+}
+
+/*
+ * Sets up a count from the totals: which columns of its tuples are the key,
+ * how the key's text becomes the key column's value, and a slot for the
+ * records of a key whose answer has no total.
+ */
+static void
+begin_count(ForeignScanState *node, SfScanState *state, Relation rel)
+{
+	ForeignScan *plan = (ForeignScan *) node->ss.ps.plan;
+	ListCell   *lc;
+	int			i = 0;
+
+	state->record_slot = MakeSingleTupleTableSlot(RelationGetDescr(rel),
+												  &TTSOpsVirtual);
+	state->is_key_column = palloc0(Max(1, list_length(plan->fdw_scan_tlist)) * sizeof(bool));
+	foreach(lc, plan->fdw_scan_tlist)
+	{
+		Expr	   *expr = ((TargetEntry *) lfirst(lc))->expr;
+
+		if (!IsA(expr, Aggref))
+		{
+			Oid			input;
+
+			state->is_key_column[i] = true;
+			getTypeInputInfo(exprType((Node *) expr), &input, &state->key_ioparam);
+			fmgr_info(input, &state->key_input);
+			state->key_typmod = exprTypmod((Node *) expr);
+		}
+		i++;
+	}
+	state->count_cxt = AllocSetContextCreate(state->scan_cxt,
+											 "subscriber_fdw counts",
+											 ALLOCSET_SMALL_SIZES);
 }
 
 /*
@@ -472,23 +719,26 @@ subscriberBeginForeignScan(ForeignScanState *node, int eflags)
 {
 	ForeignScan *plan = (ForeignScan *) node->ss.ps.plan;
 	EState	   *estate = node->ss.ps.state;
-	Relation	rel = node->ss.ss_currentRelation;
+	Index		rti = plan_relation(plan);
+	Relation	rel;
 	SfScanState *state;
 	Oid			userid;
-	int			key_kind;
 	List	   *retrieved;
-	int64		limit;
 	SfRecordConverter *converter;
 	MemoryContext old;
 
 	if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
 		return;
 
+	/* a count has no scan relation of its own; the table is in the range table */
+	rel = plan->scan.scanrelid > 0 ? node->ss.ss_currentRelation :
+		ExecOpenScanRelation(estate, rti, eflags);
+
 #if PG_VERSION_NUM >= 160000
 	userid = OidIsValid(plan->checkAsUser) ? plan->checkAsUser : GetUserId();
 #else
 	{
-		RangeTblEntry *rte = exec_rt_fetch(plan->scan.scanrelid, estate);
+		RangeTblEntry *rte = exec_rt_fetch(rti, estate);
 
 		userid = OidIsValid(rte->checkAsUser) ? rte->checkAsUser : GetUserId();
 	}
@@ -506,21 +756,23 @@ subscriberBeginForeignScan(ForeignScanState *node, int eflags)
 
 	old = MemoryContextSwitchTo(state->scan_cxt);
 	state->options = sf_get_options(RelationGetRelid(rel), userid);
+	state->serverid = GetForeignTable(RelationGetRelid(rel))->serverid;
 	state->resource = sf_resource_lookup(strVal(list_nth(plan->fdw_private,
 														 SfScanPrivateResource)));
-	key_kind = intVal(list_nth(plan->fdw_private, SfScanPrivateKeyKind));
+	state->key_kind = intVal(list_nth(plan->fdw_private, SfScanPrivateKeyKind));
+	state->count_mode = (SfCountMode) intVal(list_nth(plan->fdw_private,
+													  SfScanPrivateCount));
 	retrieved = list_nth(plan->fdw_private, SfScanPrivateRetrievedAttrs);
-	limit = plan_limit(plan);
 	converter = sf_converter_create(state->resource, rel, retrieved, state->options);
 	state->scan = sf_scan_create(state->scan_cxt, state->resource, state->options,
-								 converter, limit);
+								 converter, plan_limit(plan));
+	sf_scan_set_total_hook(state->scan, remember_total, state);
+	if (state->count_mode != SF_COUNT_NONE)
+		begin_count(node, state, rel);
 	MemoryContextSwitchTo(old);
 
-	if (key_kind >= 0)
-	{
-		state->key_kind = (SfKeyKind) key_kind;
+	if (state->key_kind >= 0)
 		state->key_state = ExecInitExpr(linitial(plan->fdw_exprs), (PlanState *) node);
-	}
 }
 
 /* Evaluates the keys of this pass; parameters may have changed since. */
@@ -530,15 +782,125 @@ set_keys(ForeignScanState *node, SfScanState *state)
 	MemoryContext old = MemoryContextSwitchTo(state->row_cxt);
 	List	   *keys;
 
-	if (state->key_state != NULL)
-		keys = sf_key_values(state->key_state, state->key_kind,
+	if (state->key_kind >= 0)
+		keys = sf_key_values(state->key_state, (SfKeyKind) state->key_kind,
 							 node->ss.ps.ps_ExprContext);
-	else
+	else if (state->key_kind == KEY_FROM_OPTION)
 		keys = list_make1(state->options->customer_id);
+	else
+		keys = NIL;
 	sf_scan_set_keys(state->scan, keys);
 	MemoryContextSwitchTo(old);
 	MemoryContextReset(state->row_cxt);
 	state->keys_set = true;
+}
+
+/*
+ * Counts the rows of each key from the totals of one request per key.  A
+ * key whose answer carried no total is counted from its records, so the
+ * count stays exact.
+ */
+static void
+count_keys(ForeignScanState *node, SfScanState *state)
+{
+	SfScan	   *scan = state->scan;
+	const char *key;
+	int64		total;
+	int			n = 0;
+	MemoryContext old;
+
+	sf_scan_set_totals_only(scan, true);
+	set_keys(node, state);
+	/* a pass of totals returns no row: this waits for all of its answers */
+	old = MemoryContextSwitchTo(state->row_cxt);
+	(void) sf_scan_next(scan, state->record_slot);
+	MemoryContextSwitchTo(old);
+
+	while (sf_scan_key_total(scan, n, &key, &total))
+		n++;
+	state->count_keys = MemoryContextAlloc(state->count_cxt, Max(1, n) * sizeof(char *));
+	state->counts = MemoryContextAlloc(state->count_cxt, Max(1, n) * sizeof(int64));
+	for (int i = 0; i < n; i++)
+	{
+		sf_scan_key_total(scan, i, &key, &total);
+		state->count_keys[i] = MemoryContextStrdup(state->count_cxt, key);
+		state->counts[i] = total;
+	}
+
+	sf_scan_set_totals_only(scan, false);
+	for (int i = 0; i < n; i++)
+	{
+		if (state->counts[i] >= 0)
+			continue;
+		sf_scan_restart(scan);
+		old = MemoryContextSwitchTo(state->row_cxt);
+		sf_scan_set_keys(scan, list_make1(state->count_keys[i]));
+		MemoryContextSwitchTo(old);
+		state->counts[i] = 0;
+		for (;;)
+		{
+			bool		more;
+
+			MemoryContextReset(state->row_cxt);
+			old = MemoryContextSwitchTo(state->row_cxt);
+			more = sf_scan_next(scan, state->record_slot);
+			MemoryContextSwitchTo(old);
+			if (!more)
+				break;
+			state->counts[i]++;
+		}
+		sf_known_size_remember(state->serverid, state->resource,
+							   state->count_keys[i], state->counts[i]);
+	}
+	state->ncounts = n;
+	state->next_count = 0;
+	state->counted = true;
+}
+
+/*
+ * The next tuple of a count: the sum over all keys once, or a row per key
+ * that has records (as GROUP BY gives no group for a key without rows).
+ */
+static TupleTableSlot *
+iterate_count(ForeignScanState *node, SfScanState *state)
+{
+	TupleTableSlot *slot = node->ss.ss_ScanTupleSlot;
+	int			natts = slot->tts_tupleDescriptor->natts;
+	int64		count = 0;
+	const char *key = NULL;
+
+	if (!state->counted)
+		count_keys(node, state);
+	ExecClearTuple(slot);
+
+	if (state->count_mode == SF_COUNT_TOTAL)
+	{
+		if (state->next_count++ > 0)
+			return slot;
+		for (int i = 0; i < state->ncounts; i++)
+			count += state->counts[i];
+	}
+	else
+	{
+		while (state->next_count < state->ncounts && state->counts[state->next_count] == 0)
+			state->next_count++;
+		if (state->next_count >= state->ncounts)
+			return slot;
+		key = state->count_keys[state->next_count];
+		count = state->counts[state->next_count++];
+	}
+
+	for (int i = 0; i < natts; i++)
+	{
+		slot->tts_isnull[i] = false;
+		if (state->is_key_column[i])
+			slot->tts_values[i] = InputFunctionCall(&state->key_input, (char *) key,
+													state->key_ioparam,
+													state->key_typmod);
+		else
+			slot->tts_values[i] = Int64GetDatum(count);
+	}
+	return ExecStoreVirtualTuple(slot);
 }
 
 /*
@@ -551,6 +913,9 @@ subscriberIterateForeignScan(ForeignScanState *node)
 	SfScanState *state = (SfScanState *) node->fdw_state;
 	TupleTableSlot *slot = node->ss.ss_ScanTupleSlot;
 	MemoryContext old;
+
+	if (state->count_mode != SF_COUNT_NONE)
+		return iterate_count(node, state);
 
 	if (!state->keys_set)
 		set_keys(node, state);
@@ -574,6 +939,11 @@ subscriberReScanForeignScan(ForeignScanState *node)
 
 	sf_scan_restart(state->scan);
 	state->keys_set = false;
+	if (state->count_mode != SF_COUNT_NONE)
+	{
+		MemoryContextReset(state->count_cxt);
+		state->counted = false;
+	}
 }
 
 /*
@@ -588,6 +958,8 @@ subscriberEndForeignScan(ForeignScanState *node)
 	if (state == NULL)
 		return;
 	sf_scan_release(state->scan);
+	if (state->record_slot != NULL)
+		ExecDropSingleTupleTableSlot(state->record_slot);
 	MemoryContextDelete(state->scan_cxt);
 	node->fdw_state = NULL;
 }
@@ -611,9 +983,21 @@ subscriberExplainForeignScan(ForeignScanState *node, ExplainState *es)
 	const SfResource *resource =
 		sf_resource_lookup(strVal(list_nth(plan->fdw_private, SfScanPrivateResource)));
 	int			key_kind = intVal(list_nth(plan->fdw_private, SfScanPrivateKeyKind));
+	SfCountMode count_mode = (SfCountMode) intVal(list_nth(plan->fdw_private,
+														   SfScanPrivateCount));
 	int64		limit = plan_limit(plan);
 	SfScanState *state = (SfScanState *) node->fdw_state;
 
+	if (count_mode != SF_COUNT_NONE)
+	{
+		Oid			relid = rt_fetch(plan_relation(plan), es->rtable)->relid;
+
+		ExplainPropertyText("Relations",
+							psprintf("Aggregate on (%s)",
+									 quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+																get_rel_name(relid))),
+							es);
+	}
 	ExplainPropertyText("Endpoint", endpoint_text(resource), es);
 	if (key_kind >= 0)
 	{
@@ -628,9 +1012,16 @@ subscriberExplainForeignScan(ForeignScanState *node, ExplainState *es)
 							psprintf("%s = ANY (%s)", resource->key_column, expr),
 							es);
 	}
-	else
+	else if (key_kind == KEY_FROM_OPTION)
 		ExplainPropertyText("Key", psprintf("%s from option \"customer_id\"",
 											resource->key_column), es);
+	else
+		ExplainPropertyText("Key", "none, the query returns no rows", es);
+	if (count_mode == SF_COUNT_TOTAL)
+		ExplainPropertyText("Count", "from the API's totals", es);
+	else if (count_mode == SF_COUNT_PER_KEY)
+		ExplainPropertyText("Count", psprintf("from the API's totals, per %s",
+											  resource->key_column), es);
 	if (limit >= 0)
 		ExplainPropertyInteger("Remote Limit", NULL, limit, es);
 	if (es->analyze && state != NULL)

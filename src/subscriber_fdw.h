@@ -135,6 +135,15 @@ extern const SfErrorCode *sf_error_code_lookup(const SfApi *api,
 											   const char *code);
 
 /* ----------------------------------------------------------------
+ * known_sizes.c: the sizes of keys seen, for row estimates
+ * ----------------------------------------------------------------
+ */
+extern void sf_known_size_remember(Oid serverid, const SfResource *resource,
+								   const char *key, int64 records);
+extern bool sf_known_size_lookup(Oid serverid, const SfResource *resource,
+								 const char *key, int64 *records);
+
+/* ----------------------------------------------------------------
  * option.c: option validation and lookup
  * ----------------------------------------------------------------
  */
@@ -151,6 +160,7 @@ typedef struct SfOptions
 	int			max_retries;
 	int			max_concurrency;
 	int			max_response_size;	/* bytes */
+	bool		count_pushdown; /* count(*) from the API's totals */
 	char	   *remote_timezone;
 	bool		tls_verify;
 	char	   *ca_file;
@@ -415,7 +425,7 @@ extern Datum sf_convert_list(SfRecordConverter *converter,
 							 SfColumnPlan *column, SfJsonNode *list);
 
 /* ----------------------------------------------------------------
- * pushdown.c: keys from WHERE clauses and joins, LIMIT
+ * pushdown.c: keys from WHERE clauses and joins, LIMIT, counts
  * ----------------------------------------------------------------
  */
 
@@ -434,6 +444,11 @@ extern List *sf_parameterized_key_clauses(PlannerInfo *root,
 										  AttrNumber key_attnum);
 extern int64 sf_pushable_limit(PlannerInfo *root, RelOptInfo *baserel,
 							   List *non_key_clauses);
+extern bool sf_query_needs_no_rows(PlannerInfo *root);
+extern bool sf_count_pushable(PlannerInfo *root, RelOptInfo *baserel,
+							  AttrNumber key_attnum, PathTarget *grouping_target,
+							  List **scan_tlist, List **having, bool *grouped);
+extern bool sf_planning_key_values(Expr *key_expr, SfKeyKind kind, List **keys);
 extern List *sf_key_values(ExprState *key_state, SfKeyKind kind,
 						   ExprContext *econtext);
 
@@ -450,12 +465,19 @@ typedef struct SfScanStats
 	int64		bytes;
 } SfScanStats;
 
+/* Told the total that the first response of a key reported. */
+typedef void (*SfTotalHook) (void *arg, const char *key, int64 total);
+
 extern SfScan *sf_scan_create(MemoryContext parent,
 							  const SfResource *resource,
 							  const SfOptions *options,
 							  SfRecordConverter *converter,
 							  int64 limit);
+extern void sf_scan_set_totals_only(SfScan *scan, bool totals_only);
+extern void sf_scan_set_total_hook(SfScan *scan, SfTotalHook hook, void *arg);
 extern void sf_scan_set_keys(SfScan *scan, List *keys);
+extern bool sf_scan_key_total(SfScan *scan, int index, const char **key,
+							  int64 *total);
 extern bool sf_scan_next(SfScan *scan, TupleTableSlot *slot);
 extern void sf_scan_restart(SfScan *scan);
 extern void sf_scan_release(SfScan *scan);

@@ -286,6 +286,13 @@ def run(sim):
     check("never_end subs", j["pageable"]["totalPages"] == 6 and len(j["content"]) == 3)
     st, h, j = sim.js("GET", F + "total=12345/api/v2/customer/%s/subscriber?page=2&size=100" % C3)
     check("total override", j["pageable"]["totalElements"] == 12345 and len(j["content"]) == 100)
+    st, h, j = sim.js("GET", F + "no_total=1/api/v2/customer/%s/subscriber?page=1&size=2" % C3)
+    check("no_total subs", "totalElements" not in j["pageable"] and j["pageable"]["totalPages"] == 2 and
+          len(j["content"]) == 2, j["pageable"])
+    st, h, j = sim.js("POST", det_path(C3, F + "no_total=1,times=1"), {"pitId": "", "size": 1})
+    st2, h, j2 = sim.js("POST", det_path(C3, F + "no_total=1,times=1"), {"pitId": "", "size": 1})
+    check("no_total details, times=1", "totalRecordAmount" not in j and len(j["content"]) == 1 and
+          j2["totalRecordAmount"] == 3, (j.keys(), j2.get("totalRecordAmount")))
     st, h, data = sim.req("GET", F + "redirect=1/api/v2/customer/%s/subscriber" % C3)
     check("redirect", st == 302 and h["location"].endswith("/subscriber"))
     # reset

@@ -86,7 +86,7 @@ SESSIONS GET /pcc/spcm/subscribers/{msisdn}/sessions (header tenant required:
 FAULTS: base path /_fault/<spec>/...  spec = comma-separated key=value:
   delay=MS status=CODE error=CODE retry_after=S times=N after=N body=KIND
   trickle=BPS oversize=BYTES reset=1 redirect=1 pit_rotate=1 never_end=1
-  pit_expire_after=N total=N id=STR seed=N lose=1
+  pit_expire_after=N total=N id=STR seed=N lose=1 no_total=1
   total_pages=N total_elements=N (page answers state these totals) no_pageable=1
   (page answers without "pageable") ignore_page=1 (every page is page 1)
   empty_page=K (page K has no records) message_bytes=N (error= with an
@@ -97,13 +97,15 @@ FAULTS: base path /_fault/<spec>/...  spec = comma-separated key=value:
   body=wide_record: the first record gains an array of 70,000 numbers
   lose=1 handles the request in full (a point in time advances) and then
   resets the connection instead of answering: a response lost on the way.
+  no_total=1 leaves out the total of a page (pageable.totalElements) or of a
+  point-in-time chunk (totalRecordAmount), as an API that does not count.
   id= does nothing but make a spec string (and so its counter) unique.
   body=fuzz mutates the normal body deterministically from seed= (default 0):
   1 to 3 of bit flips, byte insertions and deletions, truncation, swaps of
   brackets, quotes, commas and colons, huge numbers, deep nesting, duplicated
   spans, and values replaced by values of other JSON types (see fuzz_body()).
   Counter n = requests seen under this exact spec string since the last reset
-  (1-based).  status/error/body/reset/redirect apply when
+  (1-based).  status/error/body/reset/redirect/lose/no_total apply when
   after < n <= after + times (after defaults to 0, times to infinity).
   delay, trickle, oversize, pit_rotate, never_end, pit_expire_after, total
   always apply.  Unknown keys -> 400 {"errorCode":"SIM_FAULT",...}.
@@ -692,7 +694,7 @@ def api_error(code, msg):
 FAULT_KEYS = {"delay", "status", "error", "retry_after", "times", "after", "body", "trickle",
               "oversize", "reset", "redirect", "pit_rotate", "never_end", "pit_expire_after", "total",
               "id", "seed", "lose", "total_pages", "total_elements", "no_pageable", "ignore_page",
-              "empty_page", "message_bytes", "cursor_bytes", "tiny_records"}
+              "empty_page", "message_bytes", "cursor_bytes", "tiny_records", "no_total"}
 BODY_KINDS = {"malformed", "truncated", "notjson", "content_string", "record_array", "deep",
               "bad_utf8", "nul", "bignum", "dupkey", "trailing", "empty", "lie_length", "fuzz",
               "no_records", "code_number", "code_escaped", "code_duplicate", "bad_member",
@@ -790,8 +792,12 @@ def h_subscribers(raw_id, query, fault):
     r.content = content_bytes("s", S, N, start, count)
     if fault.get("body") == "bignum" and fault.get("_active"):
         total_el = "123456789012345678901234567890"
-    r.post = (',"pageable":{"page":%d,"size":%d,"totalPages":%d,"totalElements":%s}}'
-              % (page, size, total_pages, total_el)).encode()
+    if fault.get("no_total") and fault.get("_active"):
+        r.post = (',"pageable":{"page":%d,"size":%d,"totalPages":%d}}'
+                  % (page, size, total_pages)).encode()
+    else:
+        r.post = (',"pageable":{"page":%d,"size":%d,"totalPages":%d,"totalElements":%s}}'
+                  % (page, size, total_pages, total_el)).encode()
     if fault.get("no_pageable"):
         r.post = b"}"
     return r
@@ -854,8 +860,12 @@ def h_details(raw_id, body, fault):
     r.content = content_bytes("d", S, pit["N"], offset, count)
     if fault.get("cursor_bytes"):
         pit_id = pit_id + "." + "x" * fault["cursor_bytes"]
-    r.post = (',"pitId":%s,"recordAmount":%d,"totalRecordAmount":%d,"pageable":""}'
-              % (json.dumps(pit_id), count, total)).encode()
+    if fault.get("no_total") and fault.get("_active"):
+        r.post = (',"pitId":%s,"recordAmount":%d,"pageable":""}'
+                  % (json.dumps(pit_id), count)).encode()
+    else:
+        r.post = (',"pitId":%s,"recordAmount":%d,"totalRecordAmount":%d,"pageable":""}'
+                  % (json.dumps(pit_id), count, total)).encode()
     return r
 
 

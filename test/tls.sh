@@ -115,9 +115,10 @@ out=$(try missing_ca)
 case "$out" in "08001 | "*) r=0 ;; *) r=1 ;; esac
 ok $r "a ca_file that does not exist: 08001" "$out"
 
-# exactly the two good servers reached the API (the others stopped at TLS)
+# exactly the two good servers reached the API (the others stopped at TLS);
+# each count is one request, answered from the API's total
 log=$(curl -s --cacert "$TMP/ca.crt" "https://127.0.0.1:${PORT:-1}/_sim/log")
-count=$(printf '%s' "$log" | python3 -c 'import json,sys; l=json.load(sys.stdin); print(sum(1 for e in l if e["status"] == 200 and e["records"] == 3))' 2>&1)
+count=$(printf '%s' "$log" | python3 -c 'import json,sys; l=json.load(sys.stdin); print(sum(1 for e in l if e["status"] == 200))' 2>&1)
 [ "$count" = 2 ]
 ok $? "the simulator answered exactly the two verified-or-unverified requests" "got: $count"
 

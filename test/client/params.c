@@ -144,7 +144,12 @@ check_generic(PGconn *conn, const char *statement)
 int
 main(int argc, char **argv)
 {
-	/* the customers the runs cycle through: N subscribers each */
+	/*
+	 * The customers the runs of the first statement cycle through, N
+	 * subscribers each; the second statement's have one more, so that their
+	 * sizes are new to the session: for customers whose sizes it knows,
+	 * custom plans would estimate better than the generic plan and stay.
+	 */
 	static const long customers[] = {3, 10, 25, 7, 120};
 	const int	ncustomers = sizeof(customers) / sizeof(customers[0]);
 	const char *sql = "SELECT count(*), max(iccid) FROM api.customer_subscribers WHERE customer_id = $1";
@@ -183,7 +188,7 @@ main(int argc, char **argv)
 
 		for (int run = 0; run < RUNS; run++)
 		{
-			long		n = customers[run % ncustomers];
+			long		n = customers[run % ncustomers] + s;
 			char		id[64];
 			char		iccid[64];
 			char		name[256];

@@ -69,7 +69,10 @@ def check_generic(cur, name, label):
 
 
 def prepared_statements(conn):
-    sizes = (3, 10, 25, 7, 120)
+    # customers new to the session on every run: for a customer whose size
+    # the session has seen, the custom plan is estimated better than the
+    # generic one and the plan cache rightly keeps it
+    first = {"subs": 130, "details": 150}
     cur = conn.cursor()
     cur.execute("PREPARE subs (uuid) AS SELECT count(*), max(iccid)"
                 " FROM api.customer_subscribers WHERE customer_id = $1")
@@ -82,7 +85,7 @@ def prepared_statements(conn):
             ("details", lambda n: (n, "35430611%07d01" % (n - 1)))):
         wrong = []
         for run in range(RUNS):
-            n = sizes[run % len(sizes)]
+            n = first[name] + run
             cur.execute("EXECUTE " + name + " (%s)", (str(customer(n)),))
             got = cur.fetchone()
             if got != want_of(n):
