@@ -364,12 +364,15 @@ typedef struct RecordParser
 static void
 parser_error(RecordParser *parser, JsonParseErrorType error)
 {
+	/* the lexer's detail quotes the token, which can be megabytes long */
+	char	   *detail = json_errdetail(error, parser->lex);
+
 	ereport(ERROR,
 			(errcode(error == JSON_UNICODE_CODE_POINT_ZERO ?
 					 ERRCODE_UNTRANSLATABLE_CHARACTER : ERRCODE_INVALID_JSON_TEXT),
 			 errmsg("invalid JSON in a record"),
 			 errdetail("%s (at byte %ld of the record)",
-					   json_errdetail(error, parser->lex),
+					   sf_message_text(detail, strlen(detail)),
 					   (long) (parser->lex->token_start - parser->record.start))));
 }
 
@@ -599,7 +602,8 @@ sf_parse_record(SfSpan record, bool build)
 		ereport(ERROR,
 				(errcode(ERRCODE_DUPLICATE_JSON_OBJECT_KEY_VALUE),
 				 errmsg("a record has the member \"%s\" twice in one object",
-						parser.duplicate_key),
+						sf_message_text(parser.duplicate_key,
+										strlen(parser.duplicate_key))),
 				 errdetail("A record that says two things about one field is refused rather than one of them picked.")));
 	return root;
 }

@@ -338,6 +338,11 @@ extern void sf_envelope_parse_error_body(const SfResource *resource,
  * ----------------------------------------------------------------
  */
 
+/* Bytes of remote text or of a key that a message shows before cutting. */
+#define SF_MESSAGE_TEXT_BYTES	200
+
+extern char *sf_message_text(const char *text, size_t len);
+
 /* How one column of the foreign table is produced. */
 typedef struct SfColumnPlan
 {

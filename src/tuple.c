@@ -16,6 +16,7 @@
 #include "postgres.h"
 
 #include "access/tupdesc.h"
+#include "lib/stringinfo.h"
 #include "catalog/pg_type.h"
 #include "mb/pg_wchar.h"
 #include "parser/parse_coerce.h"
@@ -26,8 +27,34 @@
 
 #include "subscriber_fdw.h"
 
-/* Bytes of a value shown in an error context. */
-#define VALUE_EXCERPT_BYTES	40
+/*
+ * Remote text or a key as a message shows it: a palloc'd copy of its first
+ * SF_MESSAGE_TEXT_BYTES bytes, cut on a character boundary and marked as
+ * shortened, so that a 50 MB errorMessage or a 3 MB key cannot become a
+ * 50 MB message to the client and the log.  Bytes that are not valid in the
+ * database encoding (remote text not yet converted) become '?', so that the
+ * message itself can always be sent.
+ */
+char *
+sf_message_text(const char *text, size_t len)
+{
+	StringInfoData buf;
+	int			cut = (int) Min(len, SF_MESSAGE_TEXT_BYTES);
+
+	if (len > SF_MESSAGE_TEXT_BYTES)
+		cut = pg_mbcliplen(text, cut, cut);
+	initStringInfo(&buf);
+	if (pg_verifymbstr(text, cut, true))
+		appendBinaryStringInfo(&buf, text, cut);
+	else
+	{
+		for (int i = 0; i < cut && text[i] != '\0'; i++)
+			appendStringInfoChar(&buf, IS_HIGHBIT_SET(text[i]) ? '?' : text[i]);
+	}
+	if ((size_t) cut < len)
+		appendStringInfo(&buf, "... (shortened, %zu bytes in all)", len);
+	return buf.data;
+}
 
 static char **
 split_path(const char *path)
@@ -215,25 +242,23 @@ converter_error_context(void *arg)
 {
 	SfRecordConverter *converter = (SfRecordConverter *) arg;
 
+	/* the request names the key, which can be as long as the caller likes */
+	char	   *label = sf_message_text(converter->request_label,
+										strlen(converter->request_label));
+
 	if (converter->current_column == NULL)
 		errcontext("record %lld of the response to %s",
-				   (long long) converter->record_number, converter->request_label);
+				   (long long) converter->record_number, label);
 	else if (converter->current_value == NULL)
 		errcontext("column \"%s\" of record %lld of the response to %s",
 				   converter->current_column->name,
-				   (long long) converter->record_number, converter->request_label);
+				   (long long) converter->record_number, label);
 	else
-	{
-		const char *value = converter->current_value;
-		int			len = strlen(value);
-		int			cut = len > VALUE_EXCERPT_BYTES ?
-			pg_mbcliplen(value, len, VALUE_EXCERPT_BYTES) : len;
-
-		errcontext("column \"%s\", value \"%.*s%s\", of record %lld of the response to %s",
-				   converter->current_column->name, cut, value,
-				   cut < len ? "..." : "",
-				   (long long) converter->record_number, converter->request_label);
-	}
+		errcontext("column \"%s\", value \"%s\", of record %lld of the response to %s",
+				   converter->current_column->name,
+				   sf_message_text(converter->current_value,
+								   strlen(converter->current_value)),
+				   (long long) converter->record_number, label);
 }
 
 /*
