@@ -21,7 +21,7 @@
 #include "mb/pg_wchar.h"
 #include "parser/parse_coerce.h"
 #include "pgtime.h"
-#include "utils/fmgroids.h"
+#include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 
@@ -100,7 +100,6 @@ sf_converter_create(const SfResource *resource, Relation rel,
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("time zone \"%s\" is not recognized", options->remote_timezone)));
-	fmgr_info(F_TIMESTAMP_IN, &converter->timestamp_in);
 
 	foreach(lc, retrieved_attrs)
 	{
@@ -110,6 +109,7 @@ sf_converter_create(const SfResource *resource, Relation rel,
 		char	   *json_path = sf_get_column_json_path(RelationGetRelid(rel), attnum);
 		const SfColumnDef *def = sf_resource_column(resource, NameStr(attr->attname));
 		Oid			input_func;
+		Oid			base;
 
 		column->attnum = attnum;
 		column->name = pstrdup(NameStr(attr->attname));
@@ -128,13 +128,17 @@ sf_converter_create(const SfResource *resource, Relation rel,
 		}
 		column->typid = attr->atttypid;
 		column->typmod = attr->atttypmod;
-		getTypeInputInfo(column->typid, &input_func, &column->ioparam);
+		/* a domain's value is read as its base type's, then checked */
+		base = getBaseTypeAndTypmod(column->typid, &column->typmod);
+		column->is_domain = base != column->typid;
+		getTypeInputInfo(base, &input_func, &column->ioparam);
 		fmgr_info(input_func, &column->input);
-		column->is_text = column->typid == TEXTOID;
-		column->empty_is_null = TypeCategory(column->typid) != TYPCATEGORY_STRING;
-		column->is_json = column->typid == JSONBOID || column->typid == JSONOID;
-		column->is_jsonb = column->typid == JSONBOID;
-		column->is_timestamptz = column->typid == TIMESTAMPTZOID;
+		column->is_text = base == TEXTOID;
+		column->empty_is_null = TypeCategory(base) != TYPCATEGORY_STRING;
+		column->is_json = base == JSONBOID || base == JSONOID;
+		column->is_jsonb = base == JSONBOID;
+		column->is_timestamp = base == TIMESTAMPOID || base == TIMESTAMPTZOID;
+		column->is_timestamptz = base == TIMESTAMPTZOID;
 		if (column->source == SF_SOURCE_ACTIVE_PAIR ||
 			column->source == SF_SOURCE_ACTIVE_PROFILE)
 			converter->needs_active_pair = true;
@@ -275,6 +279,9 @@ key_datum(SfRecordConverter *converter, SfColumnPlan *column, const char *key)
 		converter->current_value = key;
 		column->cached_value = InputFunctionCall(&column->input, (char *) key,
 												 column->ioparam, column->typmod);
+		if (column->is_domain)
+			domain_check(column->cached_value, false, column->typid,
+						 &column->domain_extra, converter->cxt);
 		column->cached_key = pstrdup(key);
 		MemoryContextSwitchTo(old);
 	}
@@ -346,7 +353,7 @@ sf_record_to_slot(SfRecordConverter *converter, SfSpan record,
 
 					slot->tts_values[index] = sf_convert_list(converter, column, list);
 					slot->tts_isnull[index] = false;
-					continue;
+					break;
 				}
 			case SF_SOURCE_FIELD:
 				value = lookup_record_path(members, nmembers, column->path,
@@ -364,6 +371,15 @@ sf_record_to_slot(SfRecordConverter *converter, SfSpan record,
 		if (value != NULL)
 			slot->tts_values[index] = sf_convert_value(converter, column, value,
 													   &slot->tts_isnull[index]);
+
+		/*
+		 * A domain's constraints hold for NULLs too (NOT NULL, CHECK), which
+		 * no input function sees, as postgres_fdw knows; plain columns skip
+		 * this.
+		 */
+		if (column->is_domain)
+			domain_check(slot->tts_values[index], slot->tts_isnull[index],
+						 column->typid, &column->domain_extra, converter->cxt);
 	}
 
 	error_context_stack = errcallback.previous;
