@@ -19,6 +19,7 @@
 #include <math.h>
 
 #include "lib/stringinfo.h"
+#include "mb/pg_wchar.h"
 #include "pgtime.h"
 #include "utils/builtins.h"
 #include "utils/datetime.h"
@@ -28,6 +29,33 @@
 #include "utils/timestamp.h"
 
 #include "subscriber_fdw.h"
+
+/*
+ * Text of a record, which is UTF-8, in the database encoding.  Only values
+ * that become column values come here, so fields a query does not read cost
+ * nothing and cannot fail; an untranslatable character fails naming the
+ * column (the caller's error context).  ASCII, nearly everything, and any
+ * text in a UTF-8 database is returned as it is, with *outlen = len.
+ */
+static inline char *
+server_text(SfRecordConverter *converter, const char *text, int len, int *outlen)
+{
+	*outlen = len;
+	if (converter->transcode)
+	{
+		for (int i = 0; i < len; i++)
+		{
+			if (IS_HIGHBIT_SET(text[i]))
+			{
+				char	   *converted = pg_any_to_server(text, len, PG_UTF8);
+
+				*outlen = strlen(converted);
+				return converted;
+			}
+		}
+	}
+	return (char *) text;
+}
 
 /* The JSON text of a node: a container's bytes as received. */
 static char *
@@ -99,7 +127,8 @@ list_text(SfJsonNode *list)
  * the same bytes.
  */
 static JsonbValue *
-push_jsonb(JsonbParseState **state, SfJsonNode *node, JsonbIteratorToken as)
+push_jsonb(SfRecordConverter *converter, JsonbParseState **state,
+		   SfJsonNode *node, JsonbIteratorToken as)
 {
 	JsonbValue	value;
 
@@ -112,21 +141,21 @@ push_jsonb(JsonbParseState **state, SfJsonNode *node, JsonbIteratorToken as)
 				JsonbValue	key;
 
 				key.type = jbvString;
-				key.val.string.val = (char *) child->key;
-				key.val.string.len = child->keylen;
+				key.val.string.val = server_text(converter, child->key, child->keylen,
+												 &key.val.string.len);
 				pushJsonbValue(state, WJB_KEY, &key);
-				push_jsonb(state, child, WJB_VALUE);
+				push_jsonb(converter, state, child, WJB_VALUE);
 			}
 			return pushJsonbValue(state, WJB_END_OBJECT, NULL);
 		case SF_JSON_ARRAY:
 			pushJsonbValue(state, WJB_BEGIN_ARRAY, NULL);
 			for (SfJsonNode *child = node->first_child; child; child = child->next)
-				push_jsonb(state, child, WJB_ELEM);
+				push_jsonb(converter, state, child, WJB_ELEM);
 			return pushJsonbValue(state, WJB_END_ARRAY, NULL);
 		case SF_JSON_STRING:
 			value.type = jbvString;
-			value.val.string.val = node->text;
-			value.val.string.len = node->textlen;
+			value.val.string.val = server_text(converter, node->text, node->textlen,
+											   &value.val.string.len);
 			break;
 		case SF_JSON_NUMBER:
 			value.type = jbvNumeric;
@@ -152,7 +181,7 @@ push_jsonb(JsonbParseState **state, SfJsonNode *node, JsonbIteratorToken as)
  * empty array.
  */
 static Datum
-container_jsonb(SfJsonNode *node, bool as_list)
+container_jsonb(SfRecordConverter *converter, SfJsonNode *node, bool as_list)
 {
 	JsonbParseState *state = NULL;
 	JsonbValue *result;
@@ -161,11 +190,11 @@ container_jsonb(SfJsonNode *node, bool as_list)
 	{
 		pushJsonbValue(&state, WJB_BEGIN_ARRAY, NULL);
 		if (node != NULL)
-			push_jsonb(&state, node, WJB_ELEM);
+			push_jsonb(converter, &state, node, WJB_ELEM);
 		result = pushJsonbValue(&state, WJB_END_ARRAY, NULL);
 	}
 	else
-		result = push_jsonb(&state, node, WJB_ELEM);
+		result = push_jsonb(converter, &state, node, WJB_ELEM);
 	return JsonbPGetDatum(JsonbValueToJsonb(result));
 }
 
@@ -398,9 +427,11 @@ input_value(SfRecordConverter *converter, SfColumnPlan *column, char *text,
 static Datum
 json_input(SfRecordConverter *converter, SfColumnPlan *column, SfJsonNode *value)
 {
-	char	   *text = node_json_text(value);
+	char	   *json = node_json_text(value);
+	int			len;
+	char	   *text = server_text(converter, json, strlen(json), &len);
 
-	return input_value(converter, column, text, strlen(text));
+	return input_value(converter, column, text, len);
 }
 
 /*
@@ -411,6 +442,9 @@ Datum
 sf_convert_value(SfRecordConverter *converter, SfColumnPlan *column,
 				 SfJsonNode *value, bool *isnull)
 {
+	char	   *text;
+	int			len;
+
 	*isnull = false;
 	switch (value->type)
 	{
@@ -419,7 +453,10 @@ sf_convert_value(SfRecordConverter *converter, SfColumnPlan *column,
 			return (Datum) 0;
 		case SF_JSON_STRING:
 			if (column->is_text)
-				return PointerGetDatum(cstring_to_text_with_len(value->text, value->textlen));
+			{
+				text = server_text(converter, value->text, value->textlen, &len);
+				return PointerGetDatum(cstring_to_text_with_len(text, len));
+			}
 			if (value->text[0] == '\0' && column->empty_is_null)
 			{
 				*isnull = true;
@@ -427,7 +464,8 @@ sf_convert_value(SfRecordConverter *converter, SfColumnPlan *column,
 			}
 			if (column->is_json)
 				return json_input(converter, column, value);
-			return input_value(converter, column, value->text, value->textlen);
+			text = server_text(converter, value->text, value->textlen, &len);
+			return input_value(converter, column, text, len);
 		case SF_JSON_NUMBER:
 		case SF_JSON_BOOL:
 			if (column->is_text)
@@ -436,9 +474,12 @@ sf_convert_value(SfRecordConverter *converter, SfColumnPlan *column,
 		case SF_JSON_OBJECT:
 		case SF_JSON_ARRAY:
 			if (column->is_text)
-				return PointerGetDatum(cstring_to_text_with_len(value->raw, value->rawlen));
+			{
+				text = server_text(converter, value->raw, value->rawlen, &len);
+				return PointerGetDatum(cstring_to_text_with_len(text, len));
+			}
 			if (column->is_jsonb)
-				return container_jsonb(value, false);
+				return container_jsonb(converter, value, false);
 			if (column->is_json)
 				return json_input(converter, column, value);
 			converter->current_value = node_json_text(value);
@@ -461,10 +502,13 @@ Datum
 sf_convert_list(SfRecordConverter *converter, SfColumnPlan *column,
 				SfJsonNode *list)
 {
+	char	   *json;
 	char	   *text;
+	int			len;
 
 	if (column->is_jsonb)
-		return container_jsonb(list, true);
-	text = list_text(list);
-	return input_value(converter, column, text, strlen(text));
+		return container_jsonb(converter, list, true);
+	json = list_text(list);
+	text = server_text(converter, json, strlen(json), &len);
+	return input_value(converter, column, text, len);
 }

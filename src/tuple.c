@@ -9,7 +9,9 @@
  * IMSI/MSISDN pair or its profile.  Per row the record is parsed (json.c)
  * into a tree in the per-row memory, the columns are looked up in it and
  * converted (convert.c), and an error context names the column, the value
- * and the record.  Columns the query does not read cost nothing.
+ * and the record.  Columns the query does not read cost nothing: records
+ * stay UTF-8, as received, and only the values converted are transcoded to
+ * a database encoding that is not UTF-8.
  *
  *-------------------------------------------------------------------------
  */
@@ -116,6 +118,9 @@ sf_converter_create(const SfResource *resource, Relation rel,
 		column->namelen = -1;
 		if (json_path != NULL)
 		{
+			/* records stay UTF-8: the member names are compared as such */
+			if (converter->transcode)
+				json_path = pg_server_to_any(json_path, strlen(json_path), PG_UTF8);
 			column->source = SF_SOURCE_FIELD;
 			column->path = split_path(json_path);
 		}
@@ -316,11 +321,6 @@ sf_record_to_slot(SfRecordConverter *converter, SfSpan record,
 	errcallback.previous = error_context_stack;
 	error_context_stack = &errcallback;
 
-	if (converter->transcode)
-	{
-		record.start = pg_any_to_server(record.start, (int) record.len, PG_UTF8);
-		record.len = strlen(record.start);
-	}
 	/* count(*) and the like need no tree: the record only has to be valid */
 	root = sf_parse_record(record, converter->needs_tree);
 	if (root != NULL)

@@ -29,7 +29,7 @@ PGDATABASE=tap pg_prove --ext .sql -r test/pgtap || pgtap_status=$?
 sf_log "shell tests: prove"
 shell_status=0
 SF_PGLOG="$SF_TMP/postgres.log" prove --exec bash \
-	test/client.sh test/tls.sh test/secrets.sh test/cancel.sh || shell_status=$?
+	test/client.sh test/tls.sh test/secrets.sh test/cancel.sh test/encoding.sh || shell_status=$?
 
 # a short fuzz run on every test run; the long one is in the README
 sf_log "fuzz: 3000 mutated bodies"
