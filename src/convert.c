@@ -16,8 +16,6 @@
  */
 #include "postgres.h"
 
-#include <math.h>
-
 #include "lib/stringinfo.h"
 #include "mb/pg_wchar.h"
 #include "pgtime.h"
@@ -291,14 +289,20 @@ read_api_timestamp(const char *s, struct pg_tm *tm, fsec_t *fsec, int *offset)
 				return TS_UNKNOWN;
 			if (*p == '.')
 			{
-				const char *fraction = p;
+				const char *fraction = ++p;
 
-				for (p++; *p >= '0' && *p <= '9'; p++)
-					;
-				if (p == fraction + 1)
+				/* microseconds, rounded half up on the seventh digit */
+				for (; *p >= '0' && *p <= '9'; p++)
+				{
+					if (p - fraction < 6)
+						*fsec = *fsec * 10 + (*p - '0');
+					else if (p - fraction == 6 && *p >= '5')
+						(*fsec)++;
+				}
+				if (p == fraction)
 					return TS_UNKNOWN;
-				/* rounded to microseconds as PostgreSQL's parser does */
-				*fsec = (fsec_t) rint(strtod(fraction, NULL) * USECS_PER_SEC);
+				for (int i = p - fraction; i < 6; i++)
+					*fsec *= 10;
 			}
 		}
 		if (*p == ' ' && (p[1] == 'Z' || p[1] == '+' || p[1] == '-'))
@@ -332,7 +336,7 @@ read_api_timestamp(const char *s, struct pg_tm *tm, fsec_t *fsec, int *offset)
 	if (tm->tm_year < 1 || tm->tm_mon < 1 || tm->tm_mon > MONTHS_PER_YEAR ||
 		tm->tm_mday < 1 || tm->tm_mday > day_tab[isleap(tm->tm_year)][tm->tm_mon - 1] ||
 		tm->tm_hour > HOURS_PER_DAY || tm->tm_min >= MINS_PER_HOUR ||
-		tm->tm_sec > SECS_PER_MINUTE || *fsec >= USECS_PER_SEC ||
+		tm->tm_sec > SECS_PER_MINUTE || *fsec > USECS_PER_SEC ||
 		(tm->tm_hour == HOURS_PER_DAY && (tm->tm_min > 0 || tm->tm_sec > 0 || *fsec > 0)))
 		return TS_OUT_OF_RANGE;
 	return has_offset ? TS_OFFSET : TS_ZONELESS;

@@ -18,8 +18,8 @@
 #include "postgres.h"
 
 #include "access/tupdesc.h"
-#include "lib/stringinfo.h"
 #include "catalog/pg_type.h"
+#include "lib/stringinfo.h"
 #include "mb/pg_wchar.h"
 #include "parser/parse_coerce.h"
 #include "pgtime.h"
