@@ -5,8 +5,9 @@
  *
  * Values become column values through the column type's input function,
  * with the rules of the contract: null, and "" for a column that is not a
- * string type, are NULL; zone-less timestamps are read in remote_timezone;
- * XML-style lists are always arrays; jsonb is built from the parsed tree
+ * string type, are NULL; timestamps are read in the API's layout only,
+ * zone-less ones in remote_timezone, so that no session setting changes
+ * them; XML-style lists are always arrays; jsonb is built from the parsed tree
  * rather than parsed again.  A value that does not convert is an error (the
  * caller's error context names the column, the value and the record),
  * never a wrong value.
@@ -15,9 +16,8 @@
  */
 #include "postgres.h"
 
-#include <ctype.h>
-
 #include "lib/stringinfo.h"
+#include "mb/pg_wchar.h"
 #include "pgtime.h"
 #include "utils/builtins.h"
 #include "utils/datetime.h"
@@ -27,6 +27,33 @@
 #include "utils/timestamp.h"
 
 #include "subscriber_fdw.h"
+
+/*
+ * Text of a record, which is UTF-8, in the database encoding.  Only values
+ * that become column values come here, so fields a query does not read cost
+ * nothing and cannot fail; an untranslatable character fails naming the
+ * column (the caller's error context).  ASCII, nearly everything, and any
+ * text in a UTF-8 database is returned as it is, with *outlen = len.
+ */
+static inline char *
+server_text(SfRecordConverter *converter, const char *text, int len, int *outlen)
+{
+	*outlen = len;
+	if (converter->transcode)
+	{
+		for (int i = 0; i < len; i++)
+		{
+			if (IS_HIGHBIT_SET(text[i]))
+			{
+				char	   *converted = pg_any_to_server(text, len, PG_UTF8);
+
+				*outlen = strlen(converted);
+				return converted;
+			}
+		}
+	}
+	return (char *) text;
+}
 
 /* The JSON text of a node: a container's bytes as received. */
 static char *
@@ -98,7 +125,8 @@ list_text(SfJsonNode *list)
  * the same bytes.
  */
 static JsonbValue *
-push_jsonb(JsonbParseState **state, SfJsonNode *node, JsonbIteratorToken as)
+push_jsonb(SfRecordConverter *converter, JsonbParseState **state,
+		   SfJsonNode *node, JsonbIteratorToken as)
 {
 	JsonbValue	value;
 
@@ -111,21 +139,21 @@ push_jsonb(JsonbParseState **state, SfJsonNode *node, JsonbIteratorToken as)
 				JsonbValue	key;
 
 				key.type = jbvString;
-				key.val.string.val = (char *) child->key;
-				key.val.string.len = child->keylen;
+				key.val.string.val = server_text(converter, child->key, child->keylen,
+												 &key.val.string.len);
 				pushJsonbValue(state, WJB_KEY, &key);
-				push_jsonb(state, child, WJB_VALUE);
+				push_jsonb(converter, state, child, WJB_VALUE);
 			}
 			return pushJsonbValue(state, WJB_END_OBJECT, NULL);
 		case SF_JSON_ARRAY:
 			pushJsonbValue(state, WJB_BEGIN_ARRAY, NULL);
 			for (SfJsonNode *child = node->first_child; child; child = child->next)
-				push_jsonb(state, child, WJB_ELEM);
+				push_jsonb(converter, state, child, WJB_ELEM);
 			return pushJsonbValue(state, WJB_END_ARRAY, NULL);
 		case SF_JSON_STRING:
 			value.type = jbvString;
-			value.val.string.val = node->text;
-			value.val.string.len = node->textlen;
+			value.val.string.val = server_text(converter, node->text, node->textlen,
+											   &value.val.string.len);
 			break;
 		case SF_JSON_NUMBER:
 			value.type = jbvNumeric;
@@ -151,7 +179,7 @@ push_jsonb(JsonbParseState **state, SfJsonNode *node, JsonbIteratorToken as)
  * empty array.
  */
 static Datum
-container_jsonb(SfJsonNode *node, bool as_list)
+container_jsonb(SfRecordConverter *converter, SfJsonNode *node, bool as_list)
 {
 	JsonbParseState *state = NULL;
 	JsonbValue *result;
@@ -160,134 +188,254 @@ container_jsonb(SfJsonNode *node, bool as_list)
 	{
 		pushJsonbValue(&state, WJB_BEGIN_ARRAY, NULL);
 		if (node != NULL)
-			push_jsonb(&state, node, WJB_ELEM);
+			push_jsonb(converter, &state, node, WJB_ELEM);
 		result = pushJsonbValue(&state, WJB_END_ARRAY, NULL);
 	}
 	else
-		result = push_jsonb(&state, node, WJB_ELEM);
+		result = push_jsonb(converter, &state, node, WJB_ELEM);
 	return JsonbPGetDatum(JsonbValueToJsonb(result));
 }
 
-/* Tells whether a timestamp string carries no zone or offset. */
-static bool
-timestamp_is_zoneless(const char *s)
+/*
+ * Calls the column's input function.  PostgreSQL's input functions quote
+ * the whole value in their messages, so the message and detail of an error
+ * about a long value are shortened before it goes on; short values, nearly
+ * all of them, go straight through at no cost.
+ */
+static Datum
+call_input(SfColumnPlan *column, char *text, size_t len)
 {
-	const char *p = s;
+	MemoryContext cxt = CurrentMemoryContext;
+	Datum		result;
 
-	for (int i = 0; i < 10; i++, p++)
+	if (len <= SF_MESSAGE_TEXT_BYTES)
+		return InputFunctionCall(&column->input, text, column->ioparam, column->typmod);
+	PG_TRY();
 	{
-		if (i == 4 || i == 7 ? *p != '-' : !isdigit((unsigned char) *p))
-			return false;
+		result = InputFunctionCall(&column->input, text, column->ioparam, column->typmod);
 	}
-	if (*p == '\0')
-		return true;
-	if (*p != ' ' && *p != 'T')
-		return false;
-	for (p++; *p; p++)
+	PG_CATCH();
 	{
-		if (!isdigit((unsigned char) *p) && *p != ':' && *p != '.')
-			return false;
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		if (edata->message != NULL)
+			edata->message = sf_message_text(edata->message, strlen(edata->message));
+		if (edata->detail != NULL)
+			edata->detail = sf_message_text(edata->detail, strlen(edata->detail));
+		ReThrowError(edata);
 	}
-	return true;
+	PG_END_TRY();
+	return result;
 }
 
-/* Reads "digits" decimal digits; -1 if one is not a digit. */
-static int
-read_digits(const char *s, int digits)
+/* How a timestamp string was read. */
+typedef enum TimestampLayout
 {
-	int			value = 0;
+	TS_ZONELESS,				/* a local time of remote_timezone */
+	TS_OFFSET,					/* with "Z" or a numeric offset */
+	TS_OUT_OF_RANGE,			/* the layout, but a field out of range */
+	TS_BAD_OFFSET,				/* the layout, but an offset out of range */
+	TS_UNKNOWN					/* any other layout */
+} TimestampLayout;
 
-	for (int i = 0; i < digits; i++)
+/* Reads "digits" decimal digits at p; NULL if one is not a digit. */
+static const char *
+read_number(const char *p, int digits, int *value)
+{
+	*value = 0;
+	for (int i = 0; i < digits; i++, p++)
 	{
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		value = value * 10 + (s[i] - '0');
+		if (*p < '0' || *p > '9')
+			return NULL;
+		*value = *value * 10 + (*p - '0');
 	}
-	return value;
+	return p;
 }
 
 /*
- * Reads the API's usual form, "YYYY-MM-DD HH:MM:SS" with up to six digits
- * of fraction, without the general date parser.  Anything else, or a value
- * out of range, returns false and goes to timestamp_in.
+ * Reads a timestamp in the API's layout: "YYYY-MM-DD", optionally followed
+ * by 'T' or a space and "HH:MM[:SS[.fraction]]", optionally followed (after
+ * a space or not) by "Z" or an offset "+HH", "+HH:MM" or "+HHMM".  These
+ * read the same whatever the session's DateStyle, unlike "01/02/2024", and
+ * their zone is their own or remote_timezone, never the session's TimeZone;
+ * anything else is refused by the caller rather than guessed at.  The
+ * string is read one character at a time and never past its terminator.
+ * *offset is in seconds west of Greenwich, as PostgreSQL counts.
  */
-static bool
-read_plain_timestamp(const char *s, struct pg_tm *tm, fsec_t *fsec)
+static TimestampLayout
+read_api_timestamp(const char *s, struct pg_tm *tm, fsec_t *fsec, int *offset)
 {
-	int			digits = 0;
+	const char *p = s;
+	bool		has_offset = false;
 
 	memset(tm, 0, sizeof(struct pg_tm));
-	tm->tm_year = read_digits(s, 4);
-	tm->tm_mon = read_digits(s + 5, 2);
-	tm->tm_mday = read_digits(s + 8, 2);
-	if (tm->tm_year < 1 || s[4] != '-' || s[7] != '-' ||
-		tm->tm_mon < 1 || tm->tm_mon > 12 || tm->tm_mday < 1 ||
-		tm->tm_mday > day_tab[isleap(tm->tm_year)][tm->tm_mon - 1] ||
-		(s[10] != ' ' && s[10] != 'T'))
-		return false;
-	tm->tm_hour = read_digits(s + 11, 2);
-	tm->tm_min = read_digits(s + 14, 2);
-	tm->tm_sec = read_digits(s + 17, 2);
-	if (tm->tm_hour < 0 || tm->tm_hour > 23 || s[13] != ':' ||
-		tm->tm_min < 0 || tm->tm_min > 59 || s[16] != ':' ||
-		tm->tm_sec < 0 || tm->tm_sec > 59)
-		return false;
 	*fsec = 0;
-	if (s[19] == '.')
+	*offset = 0;
+	if ((p = read_number(p, 4, &tm->tm_year)) == NULL || *p != '-' ||
+		(p = read_number(p + 1, 2, &tm->tm_mon)) == NULL || *p != '-' ||
+		(p = read_number(p + 1, 2, &tm->tm_mday)) == NULL)
+		return TS_UNKNOWN;
+	if (*p == 'T' || *p == ' ')
 	{
-		for (digits = 0; s[20 + digits] >= '0' && s[20 + digits] <= '9'; digits++)
+		if ((p = read_number(p + 1, 2, &tm->tm_hour)) == NULL || *p != ':' ||
+			(p = read_number(p + 1, 2, &tm->tm_min)) == NULL)
+			return TS_UNKNOWN;
+		if (*p == ':')
 		{
-			if (digits == 6)
-				return false;
-			*fsec = *fsec * 10 + (s[20 + digits] - '0');
+			if ((p = read_number(p + 1, 2, &tm->tm_sec)) == NULL)
+				return TS_UNKNOWN;
+			if (*p == '.')
+			{
+				const char *fraction = ++p;
+
+				/* microseconds, rounded half up on the seventh digit */
+				for (; *p >= '0' && *p <= '9'; p++)
+				{
+					if (p - fraction < 6)
+						*fsec = *fsec * 10 + (*p - '0');
+					else if (p - fraction == 6 && *p >= '5')
+						(*fsec)++;
+				}
+				if (p == fraction)
+					return TS_UNKNOWN;
+				for (int i = p - fraction; i < 6; i++)
+					*fsec *= 10;
+			}
 		}
-		if (digits == 0)
-			return false;
-		for (int i = digits; i < 6; i++)
-			*fsec *= 10;
-		digits++;
+		if (*p == ' ' && (p[1] == 'Z' || p[1] == '+' || p[1] == '-'))
+			p++;
+		if (*p == 'Z')
+		{
+			has_offset = true;
+			p++;
+		}
+		else if (*p == '+' || *p == '-')
+		{
+			int			sign = *p == '+' ? -1 : 1;
+			int			hours;
+			int			minutes = 0;
+
+			if ((p = read_number(p + 1, 2, &hours)) == NULL)
+				return TS_UNKNOWN;
+			if (*p == ':' || (*p >= '0' && *p <= '9'))
+			{
+				if ((p = read_number(p + (*p == ':'), 2, &minutes)) == NULL)
+					return TS_UNKNOWN;
+			}
+			if (hours > MAX_TZDISP_HOUR || minutes >= MINS_PER_HOUR)
+				return TS_BAD_OFFSET;
+			*offset = sign * (hours * SECS_PER_HOUR + minutes * SECS_PER_MINUTE);
+			has_offset = true;
+		}
 	}
-	return s[19 + digits] == '\0';
+	if (*p != '\0')
+		return TS_UNKNOWN;
+	if (tm->tm_year < 1 || tm->tm_mon < 1 || tm->tm_mon > MONTHS_PER_YEAR ||
+		tm->tm_mday < 1 || tm->tm_mday > day_tab[isleap(tm->tm_year)][tm->tm_mon - 1] ||
+		tm->tm_hour > HOURS_PER_DAY || tm->tm_min >= MINS_PER_HOUR ||
+		tm->tm_sec > SECS_PER_MINUTE || *fsec > USECS_PER_SEC ||
+		(tm->tm_hour == HOURS_PER_DAY && (tm->tm_min > 0 || tm->tm_sec > 0 || *fsec > 0)))
+		return TS_OUT_OF_RANGE;
+	return has_offset ? TS_OFFSET : TS_ZONELESS;
 }
 
+/*
+ * A timestamp or timestamptz column's value.  A zone-less value is a local
+ * time of remote_timezone; one with an offset is the instant it names (in a
+ * timestamp column, the local time of remote_timezone at that instant).
+ * Other layouts are refused: PostgreSQL's own parser would read them in the
+ * session's TimeZone and DateStyle, so the same answer would give different
+ * instants to different clients.
+ */
 static Datum
-input_value(SfRecordConverter *converter, SfColumnPlan *column, char *text)
+timestamp_value(SfRecordConverter *converter, SfColumnPlan *column,
+				const char *text, size_t len)
 {
-	converter->current_value = text;
-	if (column->is_timestamptz)
+	struct pg_tm tm;
+	fsec_t		fsec;
+	int			offset;
+	Timestamp	result;
+	TimestampLayout layout;
+
+	if (pg_strcasecmp(text, "infinity") == 0)
+		return TimestampGetDatum(DT_NOEND);
+	if (pg_strcasecmp(text, "-infinity") == 0)
+		return TimestampGetDatum(DT_NOBEGIN);
+	layout = read_api_timestamp(text, &tm, &fsec, &offset);
+	switch (layout)
 	{
-		struct pg_tm tm;
-		fsec_t		fsec;
-		int			offset;
-		TimestampTz result;
+		case TS_UNKNOWN:
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_DATETIME_FORMAT),
+					 errmsg("unrecognized timestamp layout in column \"%s\"", column->name),
+					 errdetail("The value is \"%s\".", sf_message_text(text, len)),
+					 errhint("Timestamps are read in the layout \"YYYY-MM-DD HH:MM:SS.ffffff\" (with \"T\" or a space), in remote_timezone unless \"Z\" or an offset such as \"+02:00\" follows; a text column shows other layouts as sent.")));
+			break;
+		case TS_OUT_OF_RANGE:
+			ereport(ERROR,
+					(errcode(ERRCODE_DATETIME_FIELD_OVERFLOW),
+					 errmsg("date/time field value out of range: \"%s\"",
+							sf_message_text(text, len))));
+			break;
+		case TS_BAD_OFFSET:
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_TIME_ZONE_DISPLACEMENT_VALUE),
+					 errmsg("time zone displacement out of range: \"%s\"",
+							sf_message_text(text, len))));
+			break;
+		case TS_ZONELESS:
+			if (column->is_timestamptz)
+				offset = DetermineTimeZoneOffset(&tm, converter->remote_timezone);
+			break;
+		case TS_OFFSET:
+			break;
+	}
+	if (tm2timestamp(&tm, fsec, column->is_timestamptz || layout == TS_OFFSET ?
+					 &offset : NULL, &result) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("timestamp out of range")));
+	if (!column->is_timestamptz && layout == TS_OFFSET)
+	{
+		/* the instant as a local time of remote_timezone */
+		int			tz;
 
-		if (column->typmod >= 0 || !read_plain_timestamp(text, &tm, &fsec))
-		{
-			Timestamp	local;
-
-			/* a timestamp with its own zone or offset needs no remote_timezone */
-			if (!timestamp_is_zoneless(text))
-				return InputFunctionCall(&column->input, text, column->ioparam,
-										 column->typmod);
-			local = DatumGetTimestamp(FunctionCall3(&converter->timestamp_in,
-													CStringGetDatum(text),
-													ObjectIdGetDatum(InvalidOid),
-													Int32GetDatum(column->typmod)));
-			if (TIMESTAMP_NOT_FINITE(local))
-				return TimestampTzGetDatum(local);
-			if (timestamp2tm(local, NULL, &tm, &fsec, NULL, NULL) != 0)
-				ereport(ERROR,
-						(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-						 errmsg("timestamp out of range")));
-		}
-		offset = DetermineTimeZoneOffset(&tm, converter->remote_timezone);
-		if (tm2timestamp(&tm, fsec, &offset, &result) != 0)
+		if (timestamp2tm(result, &tz, &tm, &fsec, NULL, converter->remote_timezone) != 0 ||
+			tm2timestamp(&tm, fsec, NULL, &result) != 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
 					 errmsg("timestamp out of range")));
-		return TimestampTzGetDatum(result);
 	}
-	return InputFunctionCall(&column->input, text, column->ioparam, column->typmod);
+#if PG_VERSION_NUM >= 160000
+	AdjustTimestampForTypmod(&result, column->typmod, NULL);
+#else
+	AdjustTimestampForTypmod(&result, column->typmod);
+#endif
+	return TimestampGetDatum(result);
+}
+
+static Datum
+input_value(SfRecordConverter *converter, SfColumnPlan *column, char *text,
+			size_t len)
+{
+	converter->current_value = text;
+	if (column->is_timestamp)
+		return timestamp_value(converter, column, text, len);
+	return call_input(column, text, len);
+}
+
+/* A value as the text of a json column. */
+static Datum
+json_input(SfRecordConverter *converter, SfColumnPlan *column, SfJsonNode *value)
+{
+	char	   *json = node_json_text(value);
+	int			len;
+	char	   *text = server_text(converter, json, strlen(json), &len);
+
+	return input_value(converter, column, text, len);
 }
 
 /*
@@ -298,6 +446,9 @@ Datum
 sf_convert_value(SfRecordConverter *converter, SfColumnPlan *column,
 				 SfJsonNode *value, bool *isnull)
 {
+	char	   *text;
+	int			len;
+
 	*isnull = false;
 	switch (value->type)
 	{
@@ -306,28 +457,35 @@ sf_convert_value(SfRecordConverter *converter, SfColumnPlan *column,
 			return (Datum) 0;
 		case SF_JSON_STRING:
 			if (column->is_text)
-				return PointerGetDatum(cstring_to_text_with_len(value->text, value->textlen));
+			{
+				text = server_text(converter, value->text, value->textlen, &len);
+				return PointerGetDatum(cstring_to_text_with_len(text, len));
+			}
 			if (value->text[0] == '\0' && column->empty_is_null)
 			{
 				*isnull = true;
 				return (Datum) 0;
 			}
 			if (column->is_json)
-				return input_value(converter, column, node_json_text(value));
-			return input_value(converter, column, value->text);
+				return json_input(converter, column, value);
+			text = server_text(converter, value->text, value->textlen, &len);
+			return input_value(converter, column, text, len);
 		case SF_JSON_NUMBER:
 		case SF_JSON_BOOL:
 			if (column->is_text)
 				return PointerGetDatum(cstring_to_text_with_len(value->text, value->textlen));
-			return input_value(converter, column, value->text);
+			return input_value(converter, column, value->text, value->textlen);
 		case SF_JSON_OBJECT:
 		case SF_JSON_ARRAY:
 			if (column->is_text)
-				return PointerGetDatum(cstring_to_text_with_len(value->raw, value->rawlen));
+			{
+				text = server_text(converter, value->raw, value->rawlen, &len);
+				return PointerGetDatum(cstring_to_text_with_len(text, len));
+			}
 			if (column->is_jsonb)
-				return container_jsonb(value, false);
+				return container_jsonb(converter, value, false);
 			if (column->is_json)
-				return input_value(converter, column, node_json_text(value));
+				return json_input(converter, column, value);
 			converter->current_value = node_json_text(value);
 			ereport(ERROR,
 					(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
@@ -348,7 +506,13 @@ Datum
 sf_convert_list(SfRecordConverter *converter, SfColumnPlan *column,
 				SfJsonNode *list)
 {
+	char	   *json;
+	char	   *text;
+	int			len;
+
 	if (column->is_jsonb)
-		return container_jsonb(list, true);
-	return input_value(converter, column, list_text(list));
+		return container_jsonb(converter, list, true);
+	json = list_text(list);
+	text = server_text(converter, json, strlen(json), &len);
+	return input_value(converter, column, text, len);
 }

@@ -23,23 +23,121 @@
 #include "subscriber_fdw.h"
 
 /* ----------------------------------------------------------------
- * Structural scanning
+ * Lexing and escapes
  * ----------------------------------------------------------------
  */
 
-
-/* A lexer over JSON text received from the API. */
+/*
+ * A lexer over UTF-8, the encoding of every response (checked by the
+ * envelope), whatever the database's: records are transcoded value by value
+ * (convert.c).  It only checks the tokens; escapes are decoded here.
+ */
 static JsonLexContext *
-make_lexer(const char *text, int len, bool need_escapes)
+make_lexer(const char *text, int len)
 {
 #if PG_VERSION_NUM >= 170000
-	return makeJsonLexContextCstringLen(NULL, (char *) text, len,
-										GetDatabaseEncoding(), need_escapes);
+	return makeJsonLexContextCstringLen(NULL, (char *) text, len, PG_UTF8, false);
 #else
-	return makeJsonLexContextCstringLen((char *) text, len,
-										GetDatabaseEncoding(), need_escapes);
+	return makeJsonLexContextCstringLen((char *) text, len, PG_UTF8, false);
 #endif
 }
+
+/* The value of four hexadecimal digits, which the lexer has checked. */
+static pg_wchar
+hex4(const char *p)
+{
+	pg_wchar	value = 0;
+
+	for (int i = 0; i < 4; i++)
+	{
+		char		c = p[i];
+
+		value = value * 16 + (c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
+	}
+	return value;
+}
+
+/*
+ * Decodes the escapes of a string the lexer has checked, into UTF-8
+ * whatever the database encoding: PostgreSQL's lexer would turn "\u"
+ * escapes into the database encoding, mixing two encodings in one record
+ * and failing on a character the database lacks in a field no query reads.
+ * Escapes follow PostgreSQL's rules (\u0000 and lone surrogates refused:
+ * the error is returned, not raised).  The result is never longer than the
+ * escaped text.
+ */
+static JsonParseErrorType
+decode_escapes(const char *s, int n, char **decoded, int *len)
+{
+	char	   *out = palloc(n + 1);
+	char	   *o = out;
+
+	for (int i = 0; i < n; i++)
+	{
+		pg_wchar	ch;
+
+		if (s[i] != '\\')
+		{
+			*o++ = s[i];
+			continue;
+		}
+		switch (s[++i])
+		{
+			case 'b':
+				*o++ = '\b';
+				break;
+			case 'f':
+				*o++ = '\f';
+				break;
+			case 'n':
+				*o++ = '\n';
+				break;
+			case 'r':
+				*o++ = '\r';
+				break;
+			case 't':
+				*o++ = '\t';
+				break;
+			case 'u':
+				ch = hex4(s + i + 1);
+				i += 4;
+				if (is_utf16_surrogate_first(ch))
+				{
+					pg_wchar	second;
+
+					if (i + 6 >= n || s[i + 1] != '\\' || s[i + 2] != 'u')
+						return JSON_UNICODE_LOW_SURROGATE;
+					second = hex4(s + i + 3);
+					if (is_utf16_surrogate_first(second))
+						return JSON_UNICODE_HIGH_SURROGATE;
+					if (!is_utf16_surrogate_second(second))
+						return JSON_UNICODE_LOW_SURROGATE;
+					ch = surrogate_pair_to_codepoint(ch, second);
+					i += 6;
+				}
+				else if (is_utf16_surrogate_second(ch))
+					return JSON_UNICODE_LOW_SURROGATE;
+				if (ch == 0)
+					return JSON_UNICODE_CODE_POINT_ZERO;
+				unicode_to_utf8(ch, (unsigned char *) o);
+				o += pg_utf_mblen((unsigned char *) o);
+				break;
+			default:			/* '"', '\\' and '/' stand for themselves */
+				*o++ = s[i];
+				break;
+		}
+	}
+	*o = '\0';
+	*decoded = out;
+	*len = (int) (o - out);
+	return JSON_SUCCESS;
+}
+
+
+/* ----------------------------------------------------------------
+ * Structural scanning
+ * ----------------------------------------------------------------
+ */
 
 /* The first byte at or after p that is not JSON white space. */
 const char *
@@ -245,17 +343,20 @@ sf_object_walker_init(SfObjectWalker *walker, SfSpan object)
 static bool
 member_name(const char *quote, const char *end, SfSpan *name)
 {
-	JsonLexContext *lex;
-	bool		escaped = memchr(quote + 1, '\\', end - quote - 2) != NULL;
+	JsonLexContext *lex = make_lexer(quote, (int) (end - quote));
 
-	lex = make_lexer(quote, (int) (end - quote), escaped);
 	if (json_lex(lex) != JSON_SUCCESS || lex->token_type != JSON_TOKEN_STRING ||
 		lex->token_terminator != end)
 		return false;
-	if (escaped)
+	if (memchr(quote + 1, '\\', end - quote - 2) != NULL)
 	{
-		name->start = lex->strval->data;
-		name->len = lex->strval->len;
+		char	   *decoded;
+		int			len;
+
+		if (decode_escapes(quote + 1, (int) (end - quote - 2), &decoded, &len) != JSON_SUCCESS)
+			return false;
+		name->start = decoded;
+		name->len = len;
 	}
 	else
 	{
@@ -273,7 +374,7 @@ member_name(const char *quote, const char *end, SfSpan *name)
 static const char *
 invalid_json_problem(SfSpan value, const char **where)
 {
-	JsonLexContext *lex = make_lexer(value.start, (int) value.len, false);
+	JsonLexContext *lex = make_lexer(value.start, (int) value.len);
 	JsonParseErrorType result = pg_parse_json(lex, &nullSemAction);
 
 	if (result == JSON_SUCCESS)
@@ -453,12 +554,15 @@ typedef struct RecordParser
 static void
 parser_error(RecordParser *parser, JsonParseErrorType error)
 {
+	/* the lexer's detail quotes the token, which can be megabytes long */
+	char	   *detail = json_errdetail(error, parser->lex);
+
 	ereport(ERROR,
 			(errcode(error == JSON_UNICODE_CODE_POINT_ZERO ?
 					 ERRCODE_UNTRANSLATABLE_CHARACTER : ERRCODE_INVALID_JSON_TEXT),
 			 errmsg("invalid JSON in a record"),
 			 errdetail("%s (at byte %ld of the record)",
-					   json_errdetail(error, parser->lex),
+					   sf_message_text(detail, strlen(detail)),
 					   (long) (parser->lex->token_start - parser->record.start))));
 }
 
@@ -478,19 +582,15 @@ expect_token(RecordParser *parser, JsonTokenType type, JsonParseErrorType error)
 		parser_error(parser, error);
 }
 
-
 /*
  * The contents of the current string token.  Strings without a backslash,
- * nearly all of them, are copied at once; the others are decoded by the
- * lexer itself, so escapes follow PostgreSQL's rules (\u0000 refused).
+ * nearly all of them, are copied at once; the others are decoded.
  */
 static char *
 token_string(RecordParser *parser, int *len)
 {
 	const char *start = parser->lex->token_start + 1;
 	int			n = (int) (parser->lex->token_terminator - start) - 1;
-	JsonLexContext *escaped;
-	JsonParseErrorType result;
 
 	if (memchr(start, '\\', n) == NULL)
 	{
@@ -501,14 +601,14 @@ token_string(RecordParser *parser, int *len)
 		*len = n;
 		return copy;
 	}
-	escaped = make_lexer(parser->lex->token_start,
-						 (int) (parser->lex->token_terminator - parser->lex->token_start),
-						 true);
-	result = json_lex(escaped);
-	if (result != JSON_SUCCESS)
-		parser_error(parser, result);
-	*len = escaped->strval->len;
-	return escaped->strval->data;
+	{
+		char	   *decoded;
+		JsonParseErrorType result = decode_escapes(start, n, &decoded, len);
+
+		if (result != JSON_SUCCESS)
+			parser_error(parser, result);
+		return decoded;
+	}
 }
 
 /* Hangs a new node under its container, checking member names. */
@@ -672,7 +772,7 @@ sf_parse_record(SfSpan record, bool build)
 	/* one copy per record gives every string its storage at once */
 	if (build)
 		parser.copy = pnstrdup(record.start, record.len);
-	parser.lex = make_lexer(record.start, (int) record.len, false);
+	parser.lex = make_lexer(record.start, (int) record.len);
 	next_token(&parser);
 	if (parser.lex->token_type != JSON_TOKEN_OBJECT_START)
 		ereport(ERROR,
@@ -684,7 +784,8 @@ sf_parse_record(SfSpan record, bool build)
 		ereport(ERROR,
 				(errcode(ERRCODE_DUPLICATE_JSON_OBJECT_KEY_VALUE),
 				 errmsg("a record has the member \"%s\" twice in one object",
-						parser.duplicate_key),
+						sf_message_text(parser.duplicate_key,
+										strlen(parser.duplicate_key))),
 				 errdetail("A record that says two things about one field is refused rather than one of them picked.")));
 	return root;
 }

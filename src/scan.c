@@ -29,7 +29,6 @@
 #endif
 #include "common/hashfn.h"
 #include "lib/stringinfo.h"
-#include "mb/pg_wchar.h"
 #include "nodes/pg_list.h"
 #include "utils/json.h"
 #include "utils/memutils.h"
@@ -44,8 +43,6 @@
 #define BACKOFF_MAX_MS			10000
 #define RETRY_AFTER_MAX_MS		30000
 
-/* Bytes of remote text or of a key shown in a message. */
-#define MESSAGE_TEXT_BYTES		200
 
 typedef struct SfStream
 {
@@ -264,24 +261,17 @@ open_streams(SfScan *scan)
 	}
 }
 
-/*
- * Remote text or a key value as it may appear in a message: whole when
- * short, else cut on a character boundary and marked, so that a hostile
- * answer or key cannot make a message of megabytes.
- */
+/* Remote text or a key value as a message may show it. */
 static const char *
 shortened(const char *text)
 {
-	int			len = strlen(text);
-	int			cut;
-
-	if (len <= MESSAGE_TEXT_BYTES)
-		return text;
-	cut = pg_mbcliplen(text, len, MESSAGE_TEXT_BYTES);
-	return psprintf("%.*s... (%d bytes, shortened)", cut, text, len);
+	return sf_message_text(text, strlen(text));
 }
 
-/* "METHOD target" for messages, the target shortened if it is long. */
+/*
+ * "METHOD target" for messages, the target shortened if it is long, since
+ * it holds the key.
+ */
 static char *
 request_label(SfHttpRequest *request)
 {

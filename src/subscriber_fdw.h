@@ -360,6 +360,11 @@ extern void sf_envelope_parse_error_body(const SfResource *resource,
  * ----------------------------------------------------------------
  */
 
+/* Bytes of remote text or of a key that a message shows before cutting. */
+#define SF_MESSAGE_TEXT_BYTES	200
+
+extern char *sf_message_text(const char *text, size_t len);
+
 /* How one column of the foreign table is produced. */
 typedef struct SfColumnPlan
 {
@@ -370,14 +375,17 @@ typedef struct SfColumnPlan
 	char	  **fallback_path;
 	int			hint;			/* where the member was in the last record */
 	int			namelen;		/* length of path[0], -1 until known */
-	Oid			typid;
-	int32		typmod;
-	FmgrInfo	input;
+	Oid			typid;			/* the column's type, maybe a domain */
+	int32		typmod;			/* and the typmod of its base type */
+	FmgrInfo	input;			/* the base type's input function */
 	Oid			ioparam;
-	bool		is_text;
+	bool		is_domain;		/* values are checked against typid */
+	void	   *domain_extra;	/* domain_check's cache */
+	bool		is_text;		/* the flags below are of the base type */
 	bool		empty_is_null;	/* "" is NULL: the type is not a string type */
 	bool		is_json;		/* json or jsonb */
 	bool		is_jsonb;
+	bool		is_timestamp;	/* timestamp or timestamptz */
 	bool		is_timestamptz;
 	char	   *cached_key;		/* key column: the key converted last */
 	Datum		cached_value;
@@ -395,10 +403,9 @@ typedef struct SfRecordConverter
 	bool		transcode;		/* the database encoding is not UTF-8 */
 	MemoryContext cxt;			/* lives as long as the scan */
 	struct pg_tz *remote_timezone;	/* where zone-less timestamps are */
-	FmgrInfo	timestamp_in;	/* reads zone-less timestamps */
 
 	/* for error context, valid during sf_record_to_slot */
-	const char *request_label;
+	const char *request_label;	/* "METHOD target", shortened by the caller */
 	int64		record_number;
 	const SfColumnPlan *current_column;
 	const char *current_value;

@@ -9,7 +9,9 @@
  * IMSI/MSISDN pair or its profile.  Per row the record is parsed (json.c)
  * into a tree in the per-row memory, the columns are looked up in it and
  * converted (convert.c), and an error context names the column, the value
- * and the record.  Columns the query does not read cost nothing.
+ * and the record.  Columns the query does not read cost nothing: records
+ * stay UTF-8, as received, and only the values converted are transcoded to
+ * a database encoding that is not UTF-8.
  *
  *-------------------------------------------------------------------------
  */
@@ -17,18 +19,45 @@
 
 #include "access/tupdesc.h"
 #include "catalog/pg_type.h"
+#include "lib/stringinfo.h"
 #include "mb/pg_wchar.h"
 #include "parser/parse_coerce.h"
 #include "pgtime.h"
-#include "utils/fmgroids.h"
+#include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
 
 #include "subscriber_fdw.h"
 
-/* Bytes of a value shown in an error context. */
-#define VALUE_EXCERPT_BYTES	40
+/*
+ * Remote text or a key as a message shows it: a palloc'd copy of its first
+ * SF_MESSAGE_TEXT_BYTES bytes, cut on a character boundary and marked as
+ * shortened, so that a 50 MB errorMessage or a 3 MB key cannot become a
+ * 50 MB message to the client and the log.  Bytes that are not valid in the
+ * database encoding (remote text not yet converted) become '?', so that the
+ * message itself can always be sent.
+ */
+char *
+sf_message_text(const char *text, size_t len)
+{
+	StringInfoData buf;
+	int			cut = (int) Min(len, SF_MESSAGE_TEXT_BYTES);
+
+	if (len > SF_MESSAGE_TEXT_BYTES)
+		cut = pg_mbcliplen(text, cut, cut);
+	initStringInfo(&buf);
+	if (pg_verifymbstr(text, cut, true))
+		appendBinaryStringInfo(&buf, text, cut);
+	else
+	{
+		for (int i = 0; i < cut && text[i] != '\0'; i++)
+			appendStringInfoChar(&buf, IS_HIGHBIT_SET(text[i]) ? '?' : text[i]);
+	}
+	if ((size_t) cut < len)
+		appendStringInfo(&buf, "... (shortened, %zu bytes in all)", len);
+	return buf.data;
+}
 
 static char **
 split_path(const char *path)
@@ -74,7 +103,6 @@ sf_converter_create(const SfResource *resource, Relation rel,
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("time zone \"%s\" is not recognized", options->remote_timezone)));
-	fmgr_info(F_TIMESTAMP_IN, &converter->timestamp_in);
 
 	foreach(lc, retrieved_attrs)
 	{
@@ -84,12 +112,16 @@ sf_converter_create(const SfResource *resource, Relation rel,
 		char	   *json_path = sf_get_column_json_path(RelationGetRelid(rel), attnum);
 		const SfColumnDef *def = sf_resource_column(resource, NameStr(attr->attname));
 		Oid			input_func;
+		Oid			base;
 
 		column->attnum = attnum;
 		column->name = pstrdup(NameStr(attr->attname));
 		column->namelen = -1;
 		if (json_path != NULL)
 		{
+			/* records stay UTF-8: the member names are compared as such */
+			if (converter->transcode)
+				json_path = pg_server_to_any(json_path, strlen(json_path), PG_UTF8);
 			column->source = SF_SOURCE_FIELD;
 			column->path = split_path(json_path);
 		}
@@ -102,13 +134,17 @@ sf_converter_create(const SfResource *resource, Relation rel,
 		}
 		column->typid = attr->atttypid;
 		column->typmod = attr->atttypmod;
-		getTypeInputInfo(column->typid, &input_func, &column->ioparam);
+		/* a domain's value is read as its base type's, then checked */
+		base = getBaseTypeAndTypmod(column->typid, &column->typmod);
+		column->is_domain = base != column->typid;
+		getTypeInputInfo(base, &input_func, &column->ioparam);
 		fmgr_info(input_func, &column->input);
-		column->is_text = column->typid == TEXTOID;
-		column->empty_is_null = TypeCategory(column->typid) != TYPCATEGORY_STRING;
-		column->is_json = column->typid == JSONBOID || column->typid == JSONOID;
-		column->is_jsonb = column->typid == JSONBOID;
-		column->is_timestamptz = column->typid == TIMESTAMPTZOID;
+		column->is_text = base == TEXTOID;
+		column->empty_is_null = TypeCategory(base) != TYPCATEGORY_STRING;
+		column->is_json = base == JSONBOID || base == JSONOID;
+		column->is_jsonb = base == JSONBOID;
+		column->is_timestamp = base == TIMESTAMPOID || base == TIMESTAMPTZOID;
+		column->is_timestamptz = base == TIMESTAMPTZOID;
 		if (column->source == SF_SOURCE_ACTIVE_PAIR ||
 			column->source == SF_SOURCE_ACTIVE_PROFILE)
 			converter->needs_active_pair = true;
@@ -216,25 +252,22 @@ converter_error_context(void *arg)
 {
 	SfRecordConverter *converter = (SfRecordConverter *) arg;
 
+	/* the scan engine shortens the label, which names the key */
+	const char *label = converter->request_label;
+
 	if (converter->current_column == NULL)
 		errcontext("record %lld of the response to %s",
-				   (long long) converter->record_number, converter->request_label);
+				   (long long) converter->record_number, label);
 	else if (converter->current_value == NULL)
 		errcontext("column \"%s\" of record %lld of the response to %s",
 				   converter->current_column->name,
-				   (long long) converter->record_number, converter->request_label);
+				   (long long) converter->record_number, label);
 	else
-	{
-		const char *value = converter->current_value;
-		int			len = strlen(value);
-		int			cut = len > VALUE_EXCERPT_BYTES ?
-			pg_mbcliplen(value, len, VALUE_EXCERPT_BYTES) : len;
-
-		errcontext("column \"%s\", value \"%.*s%s\", of record %lld of the response to %s",
-				   converter->current_column->name, cut, value,
-				   cut < len ? "..." : "",
-				   (long long) converter->record_number, converter->request_label);
-	}
+		errcontext("column \"%s\", value \"%s\", of record %lld of the response to %s",
+				   converter->current_column->name,
+				   sf_message_text(converter->current_value,
+								   strlen(converter->current_value)),
+				   (long long) converter->record_number, label);
 }
 
 /*
@@ -259,6 +292,9 @@ key_datum(SfRecordConverter *converter, SfColumnPlan *column, const char *key)
 		converter->current_value = key;
 		column->cached_value = InputFunctionCall(&column->input, (char *) key,
 												 column->ioparam, column->typmod);
+		if (column->is_domain)
+			domain_check(column->cached_value, false, column->typid,
+						 &column->domain_extra, converter->cxt);
 		column->cached_key = pstrdup(key);
 		MemoryContextSwitchTo(old);
 	}
@@ -293,11 +329,6 @@ sf_record_to_slot(SfRecordConverter *converter, SfSpan record,
 	errcallback.previous = error_context_stack;
 	error_context_stack = &errcallback;
 
-	if (converter->transcode)
-	{
-		record.start = pg_any_to_server(record.start, (int) record.len, PG_UTF8);
-		record.len = strlen(record.start);
-	}
 	/* count(*) and the like need no tree: the record only has to be valid */
 	root = sf_parse_record(record, converter->needs_tree);
 	if (root != NULL)
@@ -330,7 +361,7 @@ sf_record_to_slot(SfRecordConverter *converter, SfSpan record,
 
 					slot->tts_values[index] = sf_convert_list(converter, column, list);
 					slot->tts_isnull[index] = false;
-					continue;
+					break;
 				}
 			case SF_SOURCE_FIELD:
 				value = lookup_record_path(members, nmembers, column->path,
@@ -348,6 +379,15 @@ sf_record_to_slot(SfRecordConverter *converter, SfSpan record,
 		if (value != NULL)
 			slot->tts_values[index] = sf_convert_value(converter, column, value,
 													   &slot->tts_isnull[index]);
+
+		/*
+		 * A domain's constraints hold for NULLs too (NOT NULL, CHECK), which
+		 * no input function sees, as postgres_fdw knows; plain columns skip
+		 * this.
+		 */
+		if (column->is_domain)
+			domain_check(slot->tts_values[index], slot->tts_isnull[index],
+						 column->typid, &column->domain_extra, converter->cxt);
 	}
 
 	error_context_stack = errcallback.previous;

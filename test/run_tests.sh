@@ -31,7 +31,7 @@ sf_log "shell tests: prove"
 shell_status=0
 SF_PGLOG="$SF_TMP/postgres.log" prove --exec bash \
 	test/client.sh test/pgjdbc.sh test/psycopg2.sh test/odbc.sh \
-	test/tls.sh test/secrets.sh test/cancel.sh test/error_paths.sh || shell_status=$?
+	test/tls.sh test/secrets.sh test/cancel.sh test/error_paths.sh test/encoding.sh || shell_status=$?
 
 # a short fuzz run on every test run; the long one is in the README
 sf_log "fuzz: 3000 mutated bodies"

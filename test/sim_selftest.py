@@ -347,6 +347,15 @@ def run(sim):
     check("bignum details", b'"dailySmsUsage":1e400' in data and b"123456789012345678901234567890" in data)
     st, h, data = body_kind("dupkey", "/pcc/spcm/subscribers/3531234567/sessions", headers={"tenant": "acme"})
     check("dupkey sessions", data.count(b'"sessionId"') == 4)
+
+    # set=: chosen member values, cycled over the records, sent as given
+    spec = "set=status=%22a%5Cu00e9%22|null|,set=extra=%2201%2F02%22"
+    st, h, data = sim.req("GET", "/_fault/%s/api/v2/customer/%s/subscriber" % (spec, C3))
+    recs = json.loads(data)["content"]
+    check("set values", st == 200 and [r.get("status", "absent") for r in recs] ==
+          ["a\u00e9", None, "absent"] and all(r["extra"] == "01/02" for r in recs), data[:300])
+    check("set keeps escapes and other members", b'"status":"a\\u00e9"' in data and
+          recs[0]["iccid"] == simmod.subscriber_obj(S3, 3, 0)["iccid"], data[:300])
     # lie_length: client must see an incomplete read
     try:
         body_kind("lie_length")

@@ -100,6 +100,12 @@ FAULTS: base path /_fault/<spec>/...  spec = comma-separated key=value:
   no_total=1 leaves out the total of a page (pageable.totalElements) or of a
   point-in-time chunk (totalRecordAmount), as an API that does not count.
   id= does nothing but make a spec string (and so its counter) unique.
+  set=FIELD=V0|V1|...  (may be given several times) replaces the member FIELD
+  of every record of customer_subscribers and subscriber_details: record i
+  gets V[i % count], JSON text sent as given (so "\u00e9" stays escaped);
+  an empty V removes the member, and a missing member is added at the end.
+  The spec is percent-decoded before it is split, so values can hold any
+  character but "," and "|" (percent-encode "/" and the like).
   body=fuzz mutates the normal body deterministically from seed= (default 0):
   1 to 3 of bit flips, byte insertions and deletions, truncation, swaps of
   brackets, quotes, commas and colons, huge numbers, deep nesting, duplicated
@@ -694,12 +700,12 @@ def api_error(code, msg):
 FAULT_KEYS = {"delay", "status", "error", "retry_after", "times", "after", "body", "trickle",
               "oversize", "reset", "redirect", "pit_rotate", "never_end", "pit_expire_after", "total",
               "id", "seed", "lose", "total_pages", "total_elements", "no_pageable", "ignore_page",
-              "empty_page", "message_bytes", "cursor_bytes", "tiny_records", "no_total"}
+              "empty_page", "message_bytes", "cursor_bytes", "tiny_records", "no_total", "set"}
 BODY_KINDS = {"malformed", "truncated", "notjson", "content_string", "record_array", "deep",
               "bad_utf8", "nul", "bignum", "dupkey", "trailing", "empty", "lie_length", "fuzz",
               "no_records", "code_number", "code_escaped", "code_duplicate", "bad_member",
               "records_escaped", "wide_record"}
-INT_KEYS = FAULT_KEYS - {"body", "error", "id"}
+INT_KEYS = FAULT_KEYS - {"body", "error", "id", "set"}
 
 
 def parse_fault(spec):
@@ -717,8 +723,44 @@ def parse_fault(spec):
                 raise ValueError("fault %s needs an integer" % k)
         if k == "body" and v not in BODY_KINDS:
             raise ValueError("unknown body kind %r" % v)
+        if k == "set":
+            field, eq, values = v.partition("=")
+            if not field or not eq:
+                raise ValueError("fault set needs FIELD=VALUES")
+            f.setdefault("set", []).append((field, values.split("|")))
+            continue
         f[k] = v
     return f
+
+
+class _Members(list):
+    """A JSON object as its list of (name, value) pairs, in order."""
+
+
+def _dump_kept(v):
+    if isinstance(v, _Members):
+        return "{" + ",".join(json.dumps(k) + ":" + _dump_kept(x) for k, x in v) + "}"
+    if isinstance(v, list):
+        return "[" + ",".join(_dump_kept(x) for x in v) + "]"
+    return json.dumps(v)
+
+
+def set_fields(content, start, sets):
+    """The content array with the members of fault set= replaced (see FAULTS)."""
+    out = []
+    for k, members in enumerate(json.loads(content, object_pairs_hook=_Members)):
+        i = start + k
+        repl = dict((field, values[i % len(values)]) for field, values in sets)
+        parts = []
+        for name, value in members:
+            raw = repl.pop(name, None)
+            if raw is None:
+                parts.append(json.dumps(name) + ":" + _dump_kept(value))
+            elif raw != "":
+                parts.append(json.dumps(name) + ":" + raw)
+        parts.extend(json.dumps(name) + ":" + raw for name, raw in repl.items() if raw != "")
+        out.append("{" + ",".join(parts) + "}")
+    return ("[" + ",".join(out) + "]").encode("utf-8")
 
 
 class Resp:
@@ -1276,6 +1318,8 @@ class Handler(BaseHTTPRequestHandler):
             r = Resp(404, api_error("GLOBAL_404", "No such endpoint"))
         entry["status"] = r.status
         entry["records"] = r.records
+        if "set" in fault and r.content is not None and r.kind in ("s", "d"):
+            r.content = set_fields(r.content, r.start, fault["set"])
         if active and fault.get("lose"):
             entry["status"] = 0
             self._abort()
