@@ -3,6 +3,7 @@
 
 MODULE_big = subscriber_fdw
 OBJS = \
+	src/batch_join.o \
 	src/catalog.o \
 	src/http_client.o \
 	src/option.o \

@@ -75,6 +75,7 @@ static const SfOptionDef option_defs[] = {
 	{"max_retries", LEVEL_SERVER | LEVEL_TABLE, KIND_INT, 0, 10, OPT(max_retries)},
 	{"max_concurrency", LEVEL_SERVER | LEVEL_TABLE, KIND_INT, 1, 64, OPT(max_concurrency)},
 	{"max_response_size", LEVEL_SERVER | LEVEL_TABLE, KIND_INT, 1024, 134217728, OPT(max_response_size)},
+	{"join_batch_size", LEVEL_SERVER | LEVEL_TABLE, KIND_INT, 1, 10000, OPT(join_batch_size)},
 	{"remote_timezone", LEVEL_SERVER, KIND_TIMEZONE, 0, 0, OPT(remote_timezone)},
 	{"tls_verify", LEVEL_SERVER, KIND_BOOL, 0, 0, OPT(tls_verify)},
 	{"ca_file", LEVEL_SERVER, KIND_TEXT, 0, 0, OPT(ca_file)},
@@ -93,6 +94,7 @@ static const SfOptionDef option_defs[] = {
 #define DEFAULT_MAX_RETRIES			3
 #define DEFAULT_MAX_CONCURRENCY		8
 #define DEFAULT_MAX_RESPONSE_SIZE	(64 * 1024 * 1024)
+#define DEFAULT_JOIN_BATCH_SIZE		1000
 
 static int
 level_of_catalog(Oid catalog)
@@ -507,6 +509,7 @@ sf_get_options(Oid foreigntableid, Oid userid)
 	options->max_retries = DEFAULT_MAX_RETRIES;
 	options->max_concurrency = DEFAULT_MAX_CONCURRENCY;
 	options->max_response_size = DEFAULT_MAX_RESPONSE_SIZE;
+	options->join_batch_size = DEFAULT_JOIN_BATCH_SIZE;
 	options->remote_timezone = "UTC";
 	options->tls_verify = true;
 

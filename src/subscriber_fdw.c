@@ -48,10 +48,6 @@ PG_MODULE_MAGIC;
 PG_FUNCTION_INFO_V1(subscriber_fdw_handler);
 PG_FUNCTION_INFO_V1(subscriber_fdw_version);
 
-/* Planner cost of one HTTP request, and of turning one record into a row. */
-#define REQUEST_COST		100.0
-#define RECORD_COST_FACTOR	20.0
-
 /* Cost of a scan that has no key: never chosen while anything else works. */
 #define UNKEYED_COST		1.0e10
 
@@ -69,20 +65,6 @@ enum SfScanPrivateIndex
 	SfScanPrivateRetrievedAttrs,	/* List of Integer: columns read */
 	SfScanPrivateLimit			/* Const int8: records wanted, -1 for all */
 };
-
-/* What planning learned about a foreign table, in baserel->fdw_private. */
-typedef struct SfRelInfo
-{
-	SfOptions  *options;
-	const SfResource *resource;
-	AttrNumber	key_attnum;		/* the key column, or 0 if not in the table */
-	RestrictInfo *key_clause;	/* the WHERE clause giving the key, or NULL */
-	SfKeyKind	key_kind;
-	List	   *non_key_clauses;	/* every other restriction */
-	List	   *join_key_clauses;	/* join clauses that can give the key */
-	bool		option_key;		/* the customer_id option may give the key */
-	double		keys;			/* estimated number of keys */
-} SfRelInfo;
 
 /* Execution state of a foreign scan. */
 typedef struct SfScanState
@@ -119,6 +101,7 @@ void
 _PG_init(void)
 {
 	sf_http_global_init();
+	sf_batch_join_init();
 }
 
 Datum
@@ -289,14 +272,28 @@ subscriberGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel,
 														 NULL));
 }
 
+/*
+ * The planning facts of a base relation that is a foreign table of
+ * subscriber_fdw, or NULL for any other relation; batch_join.c asks it of
+ * the inner side of every join.
+ */
+SfRelInfo *
+sf_rel_info(RelOptInfo *rel)
+{
+	if (rel->reloptkind != RELOPT_BASEREL || rel->rtekind != RTE_RELATION ||
+		rel->fdwroutine == NULL ||
+		rel->fdwroutine->GetForeignRelSize != subscriberGetForeignRelSize)
+		return NULL;
+	return (SfRelInfo *) rel->fdw_private;
+}
 
 static ForeignPath *
 make_path(PlannerInfo *root, RelOptInfo *baserel, double rows, double keys,
 		  Relids required_outer, List *fdw_private, bool keyed)
 {
-	Cost		startup = keyed ? REQUEST_COST : UNKEYED_COST;
-	Cost		total = startup + keys * REQUEST_COST +
-		rows * cpu_tuple_cost * RECORD_COST_FACTOR;
+	Cost		startup = keyed ? SF_REQUEST_COST : UNKEYED_COST;
+	Cost		total = startup + keys * SF_REQUEST_COST +
+		rows * cpu_tuple_cost * SF_RECORD_COST_FACTOR;
 
 #if PG_VERSION_NUM >= 170000
 	return create_foreignscan_path(root, baserel, NULL, rows, startup, total,
@@ -561,8 +558,8 @@ subscriberEndForeignScan(ForeignScanState *node)
 }
 
 /* The endpoint as "METHOD /path/{key_column}/...". */
-static char *
-endpoint_text(const SfResource *resource)
+char *
+sf_endpoint_text(const SfResource *resource)
 {
 	return psprintf("%s %s", sf_http_method_name(resource->method),
 					sf_resource_path(resource, psprintf("{%s}", resource->key_column)));
@@ -578,7 +575,7 @@ subscriberExplainForeignScan(ForeignScanState *node, ExplainState *es)
 	int64		limit = plan_limit(plan);
 	SfScanState *state = (SfScanState *) node->fdw_state;
 
-	ExplainPropertyText("Endpoint", endpoint_text(resource), es);
+	ExplainPropertyText("Endpoint", sf_endpoint_text(resource), es);
 	if (key_kind >= 0)
 	{
 		List	   *context = set_deparse_context_plan(es->deparse_cxt,
