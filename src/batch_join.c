@@ -391,6 +391,21 @@ add_batch_join_path(PlannerInfo *root, RelOptInfo *joinrel,
 }
 
 /*
+ * The key clause written "inner.key = outer expression", whichever way the
+ * query or an equivalence class wrote it, so that EXPLAIN reads the same for
+ * every join.  The operator is the key type's equality, its own commutator.
+ */
+static Expr *
+key_first(RestrictInfo *key_clause, Expr *key_expr)
+{
+	OpExpr	   *op = (OpExpr *) copyObject(key_clause->clause);
+
+	if (linitial(((OpExpr *) key_clause->clause)->args) == key_expr)
+		op->args = list_make2(lsecond(op->args), linitial(op->args));
+	return (Expr *) op;
+}
+
+/*
  * Turns the path into a CustomScan over the outer plan.  The scan tuple is
  * the outer plan's columns followed by the inner table's, so that the
  * target list, the key expression and every condition are evaluated on it.
@@ -463,7 +478,7 @@ plan_batch_join(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 	cscan->scan.scanrelid = 0;
 	cscan->flags = best_path->flags;
 	cscan->custom_plans = custom_plans;
-	cscan->custom_exprs = lcons(key_expr, lcons(key_clause->clause, join_quals));
+	cscan->custom_exprs = lcons(key_expr, lcons(key_first(key_clause, key_expr), join_quals));
 	cscan->custom_private = list_make4(makeInteger(jointype),
 									   makeInteger(list_length(outer_plan->targetlist)),
 									   attnums,

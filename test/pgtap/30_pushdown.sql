@@ -147,9 +147,11 @@ SELECT results_eq(
   'PL/pgSQL variable as the key, seven calls');
 
 --
--- the join: a nested loop with a parameterized scan, one request per
--- subscriber with an active msisdn
+-- the join row by row: a nested loop with a parameterized scan, one request
+-- per subscriber with an active msisdn (the batched join, which fetches the
+-- keys together, is tested in sql/joins.sql)
 --
+SET subscriber_fdw.enable_batched_join = off;
 SELECT ok(tap30.plan($$
   SELECT * FROM tap30.customer_subscribers s
     JOIN tap30.subscriber_sessions x ON x.msisdn = s.active_msisdn
@@ -191,6 +193,7 @@ SELECT is((SELECT count(*) FROM tap30.requests(:'log')
             WHERE path !~ '^/pcc/spcm/subscribers/[0-9]+/sessions$'
               AND path !~ '^/api/v2/customer/[0-9a-f-]{36}/subscriber\?page=1&size=[0-9]+$'),
   0::bigint, 'join: no other request (no scan without a key)');
+RESET subscriber_fdw.enable_batched_join;
 
 -- a local table joined USING (msisdn), duplicates and a NULL in it
 CREATE TEMP TABLE tap30_wanted (msisdn text) ON COMMIT DROP;
