@@ -1493,6 +1493,14 @@ key_datum(SfRecordConverter *converter, SfColumnPlan *column, const char *key)
 	{
 		MemoryContext old = MemoryContextSwitchTo(converter->cxt);
 
+		/* only the last key is kept: a scan of many keys must not keep all */
+		if (column->cached_key != NULL)
+		{
+			pfree(column->cached_key);
+			column->cached_key = NULL;
+			if (!get_typbyval(column->typid))
+				pfree(DatumGetPointer(column->cached_value));
+		}
 		converter->current_value = key;
 		column->cached_value = InputFunctionCall(&column->input, (char *) key,
 												 column->ioparam, column->typmod);
