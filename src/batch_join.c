@@ -273,6 +273,20 @@ find_key_clause(PlannerInfo *root, RelOptInfo *joinrel, RelOptInfo *outerrel,
 }
 
 /*
+ * Remote rows per key, estimated as for the parameterized scan that a
+ * nested loop would use, so that the two paths are compared on the same
+ * rows and differ in their round trips only.
+ */
+static double
+param_rows_per_key(PlannerInfo *root, RelOptInfo *innerrel, RestrictInfo *key_clause)
+{
+	Relids		required_outer = bms_difference(key_clause->clause_relids,
+												innerrel->relids);
+
+	return get_baserel_parampathinfo(root, innerrel, required_outer)->ppi_rows;
+}
+
+/*
  * The cost of the batched join, in round trips: every batch sends its
  * distinct keys max_concurrency at a time, so a batch of K keys costs about
  * K / max_concurrency requests' time, where a nested loop pays for each of
@@ -281,8 +295,8 @@ find_key_clause(PlannerInfo *root, RelOptInfo *joinrel, RelOptInfo *outerrel,
  */
 static void
 cost_batch_join(PlannerInfo *root, CustomPath *path, Path *outer_path,
-				RelOptInfo *innerrel, const SfRelInfo *info, Expr *key_expr,
-				List *quals)
+				RelOptInfo *innerrel, const SfRelInfo *info,
+				RestrictInfo *key_clause, Expr *key_expr, List *quals)
 {
 	double		outer_rows = Max(outer_path->rows, 1);
 	double		batch_size = info->options->join_batch_size;
@@ -292,7 +306,7 @@ cost_batch_join(PlannerInfo *root, CustomPath *path, Path *outer_path,
 	double		batches = ceil(outer_rows / batch_size);
 	double		keys_per_batch = Min(distinct, outer_rows / batches);
 	double		rounds_per_batch = ceil(keys_per_batch / concurrency);
-	double		rows_per_key = innerrel->rows / Max(info->keys, 1);
+	double		rows_per_key = param_rows_per_key(root, innerrel, key_clause);
 	double		inner_rows = batches * keys_per_batch * rows_per_key;
 	double		pairs = inner_rows * (outer_rows / Max(distinct, 1));
 	QualCost	qual_cost;
@@ -386,7 +400,7 @@ add_batch_join_path(PlannerInfo *root, RelOptInfo *joinrel,
 									  makeInteger(jointype),
 									  makeInteger(innerrel->relid));
 	path->methods = &batch_join_path_methods;
-	cost_batch_join(root, path, outer_path, innerrel, info, key_expr, quals);
+	cost_batch_join(root, path, outer_path, innerrel, info, key_clause, key_expr, quals);
 	add_path(joinrel, (Path *) path);
 }
 
