@@ -308,9 +308,21 @@ SELECT g, c.sessions
                   JOIN api.subscriber_sessions x ON x.msisdn = w.msisdn
                  WHERE w.n > g) c
  ORDER BY 1;
--- a LIMIT stops the join early; the next scan starts clean
-SELECT count(*) FROM (SELECT x.session_id FROM j_sims w
-  JOIN api.subscriber_sessions x ON x.msisdn = w.msisdn LIMIT 2) l;
+-- a LIMIT under the loop stops the join in the middle of its batch, with
+-- requests in flight, at every outer row; each rescan starts clean
+EXPLAIN (COSTS OFF)
+SELECT g, l.session_id
+  FROM generate_series(1, 4) g,
+       LATERAL (SELECT x.session_id FROM j_sims w
+                  JOIN api.subscriber_sessions x ON x.msisdn = w.msisdn
+                 WHERE w.n > g LIMIT 2) l;
+-- (no row of an earlier rescan's batch: every row's outer n is above g)
+SELECT g, count(*), bool_and(l.n > g) AS rows_of_this_scan
+  FROM generate_series(1, 4) g,
+       LATERAL (SELECT w.n FROM j_sims w
+                  JOIN api.subscriber_sessions x ON x.msisdn = w.msisdn
+                 WHERE w.n > g LIMIT 2) l
+ GROUP BY g ORDER BY g;
 
 --
 -- a scrollable cursor: the join reads forward only, so the planner puts a
