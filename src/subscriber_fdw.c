@@ -7,7 +7,8 @@
  * Planning finds the key of a scan (pushdown.c) and offers a plain path when
  * the WHERE clause or the customer_id option gives one, and a parameterized
  * path for every join clause that can, so that a nested loop sends one
- * request per outer row.  A scan without any key is given a prohibitive
+ * request per outer row (batch_join.c offers a join that sends the keys of
+ * many outer rows together, from what planning stored here).  A scan without any key is given a prohibitive
  * cost and, if the planner still has to choose it, fails with an error that
  * names the condition to add.  Execution hands everything else to the scan
  * engine (scan.c).

@@ -8,7 +8,8 @@
  * into foreign tables.  Each endpoint is described as data in catalog.c; one
  * scan engine (scan.c) drives the requests of any of them through the HTTP
  * client (http_client.c, the only file that sees libcurl), and record.c turns
- * the JSON records it receives into tuples.
+ * the JSON records it receives into tuples.  batch_join.c joins a foreign
+ * table on its key by handing the engine the keys of many outer rows.
  *
  *-------------------------------------------------------------------------
  */
