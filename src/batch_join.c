@@ -40,6 +40,9 @@
 #include "optimizer/paths.h"
 #include "optimizer/restrictinfo.h"
 #include "parser/parsetree.h"
+#if PG_VERSION_NUM >= 160000
+#include "parser/parse_relation.h"
+#endif
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -129,6 +132,7 @@ typedef struct BatchJoinState
 	const SfResource *resource;
 	ExprState  *key_state;		/* the key from the outer row */
 	ExprState  *join_qual;		/* every condition a pair must meet */
+	MemoryContext join_cxt;		/* everything of the join, the scan engine's too */
 	MemoryContext batch_cxt;	/* outer rows and keys of one batch */
 	MemoryContext row_cxt;		/* the current remote row */
 	SfScan	   *scan;			/* NULL under EXPLAIN without ANALYZE */
@@ -195,7 +199,11 @@ sf_batch_join_init(void)
 							 PGC_USERSET,
 							 0,
 							 NULL, NULL, NULL);
+#if PG_VERSION_NUM >= 150000
 	MarkGUCPrefixReserved("subscriber_fdw");
+#else
+	EmitWarningsOnPlaceholders("subscriber_fdw");
+#endif
 	RegisterCustomScanMethods(&batch_join_scan_methods);
 	prev_join_pathlist_hook = set_join_pathlist_hook;
 	set_join_pathlist_hook = add_batch_join_path;
@@ -579,16 +587,19 @@ begin_batch_join(CustomScanState *node, EState *estate, int eflags)
 											   &TTSOpsMinimalTuple);
 	state->inner_slot = ExecInitExtraTupleSlot(estate, RelationGetDescr(rel),
 											   &TTSOpsVirtual);
-	state->batch_cxt = AllocSetContextCreate(estate->es_query_cxt,
+	state->join_cxt = AllocSetContextCreate(estate->es_query_cxt,
+											"subscriber_fdw join",
+											ALLOCSET_DEFAULT_SIZES);
+	state->batch_cxt = AllocSetContextCreate(state->join_cxt,
 											 "subscriber_fdw join batch",
 											 ALLOCSET_DEFAULT_SIZES);
 	/* as in a foreign scan: a first block that holds a record's tree */
-	state->row_cxt = AllocSetContextCreate(estate->es_query_cxt,
+	state->row_cxt = AllocSetContextCreate(state->join_cxt,
 										   "subscriber_fdw join row",
 										   0, 64 * 1024, ALLOCSET_DEFAULT_MAXSIZE);
-	old = MemoryContextSwitchTo(estate->es_query_cxt);
+	old = MemoryContextSwitchTo(state->join_cxt);
 	state->rows = palloc(state->batch_size * sizeof(BatchRow));
-	state->scan = sf_scan_create(estate->es_query_cxt, state->resource, state->options,
+	state->scan = sf_scan_create(state->join_cxt, state->resource, state->options,
 								 sf_converter_create(state->resource, rel, retrieved,
 													 state->options),
 								 -1);
@@ -849,11 +860,9 @@ end_batch_join(CustomScanState *node)
 	BatchJoinState *state = (BatchJoinState *) node;
 
 	if (state->scan != NULL)
-		sf_scan_release(state->scan);
-	if (state->batch_cxt != NULL)
 	{
-		MemoryContextDelete(state->batch_cxt);
-		MemoryContextDelete(state->row_cxt);
+		sf_scan_release(state->scan);
+		MemoryContextDelete(state->join_cxt);
 	}
 	ExecEndNode(linitial(node->custom_ps));
 }
