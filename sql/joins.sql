@@ -354,6 +354,13 @@ CREATE USER MAPPING FOR PUBLIC SERVER j_faulty
   OPTIONS (username 'sim', password 'sim-secret');
 CREATE FOREIGN TABLE j_sessions_500 (msisdn text, session_id text) SERVER j_faulty
   OPTIONS (resource 'subscriber_sessions');
+-- the first two requests answer 503 and are retried: the answer is whole
+\set retry_url :sim_url '/_fault/status=503,times=2,id=joins-retry'
+ALTER SERVER j_faulty OPTIONS (SET base_url :'retry_url', SET max_retries '2');
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+SELECT w.n, x.session_id FROM j_sims w JOIN j_sessions_500 x ON x.msisdn = w.msisdn;
+SELECT count(*) FROM j_sims w JOIN j_sessions_500 x ON x.msisdn = w.msisdn;
+ALTER SERVER j_faulty OPTIONS (SET max_retries '0');
 -- the requests after the third fail
 \set fault_url :sim_url '/_fault/status=500,after=3,id=joins'
 ALTER SERVER j_faulty OPTIONS (SET base_url :'fault_url');
