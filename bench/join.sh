@@ -12,7 +12,8 @@
 #              at 50 ms: at most 1.6 s (row by row, the nested loop: 200 x 50 ms)
 #   cust1000   the sessions of a 1,000-subscriber customer, customer_subscribers
 #              joined to subscriber_sessions at 50 ms: at most
-#              1.3 x (1000 / 8) x 50 ms = 8.1 s
+#              1.3 x (1000 / 8) x 50 ms = 8.1 s; one more run counts the
+#              sessions requests and the most in flight at once (8)
 #   memory     VmHWM of a join of 100,000 outer rows within 10 % of that of
 #              1,000 rows (no delay; both read the same 100,000-row table;
 #              Memoize is off, as it would serve 64 distinct keys better, and
@@ -97,10 +98,28 @@ kb_of() { awk '{print $2}' | median; }
 echo "== the batched plans" >&2
 "${PSQL[@]}" -c "EXPLAIN (COSTS OFF) $Q_KEYS200" -c "EXPLAIN (COSTS OFF) $Q_CUST1000" >&2
 
+# The most requests in flight at once, and the requests, in the simulator's
+# log since its last reset (a request is in flight from the moment the
+# simulator read its request line until it finished answering).
+in_flight() {
+	curl -s "$SIM_URL/_sim/log" | python3 -c '
+import json, sys
+log = [e for e in json.load(sys.stdin) if "/sessions" in e["path"]]
+events = sorted([(e["start"], 1) for e in log] + [(e["end"], -1) for e in log])
+now = peak = 0
+for _, step in events:
+    now += step
+    peak = max(peak, now)
+print(peak, len(log))'
+}
+
 echo "== measuring ($RUNS runs each)" >&2
 KEYS200=$(measure keys200 "" "$Q_KEYS200" | ms_of)
 ROWWISE200=$(RUNS=1 measure keys200-row-by-row "SET subscriber_fdw.enable_batched_join = off;" "$Q_KEYS200" | ms_of)
 CUST=$(measure cust1000 "" "$Q_CUST1000" | ms_of)
+curl -s -X POST "$SIM_URL/_sim/reset" >/dev/null
+timed "" "$Q_CUST1000" >/dev/null
+read -r CUST_PEAK CUST_REQUESTS <<<"$(in_flight)"
 CUST_KEYS=$("${PSQL[@]}" -c "SELECT count(active_msisdn) FROM d0.customer_subscribers WHERE customer_id = '$CUST1000'")
 NO_MEMOIZE="SET enable_memoize = off; SET jit = off;"
 "${PSQL[@]}" -c "$NO_MEMOIZE" -c "EXPLAIN (COSTS OFF) $(q_rows 100000)" >&2
@@ -125,7 +144,8 @@ figure                                          value          target       resu
 200 keys at 50 ms, batched                      ${KEYS200} ms     <= 1600 ms   $(verdict "$KEYS200" 1600)
 200 keys at 50 ms, row by row (1 run)           ${ROWWISE200} ms
 1,000-subscriber customer's sessions at 50 ms   ${CUST} ms     <= ${CUST_TARGET} ms  $(verdict "$CUST" "$CUST_TARGET")
-  (its subscribers with an active msisdn: ${CUST_KEYS})
+  (its subscribers with an active msisdn: ${CUST_KEYS}; sessions requests: ${CUST_REQUESTS},
+   at most ${CUST_PEAK} in flight at once)
 VmHWM, 1,000 outer rows                         ${MEM1K} kB
 VmHWM, 100,000 outer rows                       ${MEM100K} kB    <= 1.10 x    $(verdict "$MEM_RATIO" 1.10) (${MEM_RATIO} x)
 join_batch_size: 2,000 keys at 10 ms / VmHWM of 100,000 outer rows
