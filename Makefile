@@ -3,6 +3,7 @@
 
 MODULE_big = subscriber_fdw
 OBJS = \
+	src/batch_join.o \
 	src/catalog.o \
 	src/http_client.o \
 	src/known_sizes.o \
@@ -19,7 +20,7 @@ EXTENSION = subscriber_fdw
 DATA = $(wildcard sql/subscriber_fdw--*.sql)
 PGFILEDESC = "subscriber_fdw - foreign tables over a subscriber REST API"
 
-REGRESS = setup validator customer_subscribers subscriber_details conversion subscriber_sessions pushdown count faults hostile recipes
+REGRESS = setup validator customer_subscribers subscriber_details conversion subscriber_sessions pushdown count joins faults hostile recipes
 REGRESS_OPTS = --load-extension=subscriber_fdw
 
 PG_CPPFLAGS = -Isrc

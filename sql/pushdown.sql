@@ -212,7 +212,8 @@ SELECT * FROM pd_requests(:'log');
 
 --
 -- a join: the customer's subscribers, then the sessions of each active
--- msisdn, through a parameterized foreign scan in a nested loop
+-- msisdn, fetched together by a batched join (joins.sql compares it with the
+-- nested loop over a parameterized scan)
 --
 \! curl -s -X POST "$SIM_URL/_sim/reset" >/dev/null
 EXPLAIN (COSTS OFF)

@@ -130,6 +130,19 @@ SELECT customer_id, count(*)
  WHERE customer_id IN ('cccccccc-0000-4000-8000-000000000003',
                        'cccccccc-0000-4000-8000-000000000025')
  GROUP BY customer_id;
+-- ===== Pushdown: a batched join =====
+CREATE TABLE wanted (msisdn text);
+INSERT INTO wanted VALUES ('990000000001'), ('990000000002'), (NULL), ('404000');
+ANALYZE wanted;
+EXPLAIN (COSTS OFF)
+SELECT w.msisdn, x.session_id
+  FROM wanted w
+  LEFT JOIN fleet.subscriber_sessions x ON x.msisdn = w.msisdn AND x.plmn_id = '123000';
+SELECT w.msisdn, x.session_id
+  FROM wanted w
+  LEFT JOIN fleet.subscriber_sessions x ON x.msisdn = w.msisdn AND x.plmn_id = '123000'
+ ORDER BY 1, 2;
+DROP TABLE wanted;
 
 -- ===== Recipe: a materialized view refreshed concurrently =====
 CREATE MATERIALIZED VIEW fleet.details_snapshot AS

@@ -80,6 +80,7 @@ static const SfOptionDef option_defs[] = {
 	{"max_concurrency", LEVEL_SERVER | LEVEL_TABLE, KIND_INT, 1, 64, OPT(max_concurrency), false},
 	{"max_response_size", LEVEL_SERVER | LEVEL_TABLE, KIND_INT, 1024, 134217728, OPT(max_response_size), false},
 	{"count_pushdown", LEVEL_SERVER | LEVEL_TABLE, KIND_BOOL, 0, 0, OPT(count_pushdown), false},
+	{"join_batch_size", LEVEL_SERVER | LEVEL_TABLE, KIND_INT, 1, 10000, OPT(join_batch_size), false},
 	{"remote_timezone", LEVEL_SERVER, KIND_TIMEZONE, 0, 0, OPT(remote_timezone), false},
 	{"tls_verify", LEVEL_SERVER, KIND_BOOL, 0, 0, OPT(tls_verify), false},
 	{"ca_file", LEVEL_SERVER, KIND_TEXT, 0, 0, OPT(ca_file), false},
@@ -101,6 +102,7 @@ static const SfOptionDef option_defs[] = {
 #define DEFAULT_MAX_RETRIES			3
 #define DEFAULT_MAX_CONCURRENCY		8
 #define DEFAULT_MAX_RESPONSE_SIZE	(64 * 1024 * 1024)
+#define DEFAULT_JOIN_BATCH_SIZE		1000
 
 static int
 level_of_catalog(Oid catalog)
@@ -663,6 +665,7 @@ sf_get_options(Oid foreigntableid, Oid userid)
 	options->max_retries = DEFAULT_MAX_RETRIES;
 	options->max_concurrency = DEFAULT_MAX_CONCURRENCY;
 	options->max_response_size = DEFAULT_MAX_RESPONSE_SIZE;
+	options->join_batch_size = DEFAULT_JOIN_BATCH_SIZE;
 	options->remote_timezone = "UTC";
 	options->tls_verify = true;
 	options->count_pushdown = true;

@@ -844,3 +844,13 @@ sf_scan_stats(SfScan *scan)
 {
 	return &scan->stats;
 }
+
+/*
+ * The key whose record sf_scan_next returned last, as it was given to
+ * sf_scan_set_keys; a batched join matches the row to its outer rows by it.
+ */
+const char *
+sf_scan_current_key(SfScan *scan)
+{
+	return scan->current != NULL ? scan->current->stream->key : NULL;
+}

@@ -7,7 +7,8 @@
  * Planning finds the key of a scan (pushdown.c) and offers a plain path when
  * the WHERE clause or the customer_id option gives one, and a parameterized
  * path for every join clause that can, so that a nested loop sends one
- * request per outer row.  A scan without any key is given a prohibitive
+ * request per outer row (batch_join.c offers a join that sends the keys of
+ * many outer rows together, from what planning stored here).  A scan without any key is given a prohibitive
  * cost and, if the planner still has to choose it, fails with an error that
  * names the condition to add, unless the query cannot return a row (LIMIT
  * 0): such a scan needs no key and sends nothing.  A count of rows with no
@@ -53,10 +54,6 @@ PG_MODULE_MAGIC;
 PG_FUNCTION_INFO_V1(subscriber_fdw_handler);
 PG_FUNCTION_INFO_V1(subscriber_fdw_version);
 
-/* Planner cost of one HTTP request, and of turning one record into a row. */
-#define REQUEST_COST		100.0
-#define RECORD_COST_FACTOR	20.0
-
 /* Cost of a scan that has no key: never chosen while anything else works. */
 #define UNKEYED_COST		1.0e10
 
@@ -88,21 +85,6 @@ typedef enum SfCountMode
 	SF_COUNT_TOTAL,				/* one row: the counts over every key */
 	SF_COUNT_PER_KEY			/* a row per key that has records */
 } SfCountMode;
-
-/* What planning learned about a foreign table, in baserel->fdw_private. */
-typedef struct SfRelInfo
-{
-	SfOptions  *options;
-	const SfResource *resource;
-	AttrNumber	key_attnum;		/* the key column, or 0 if not in the table */
-	RestrictInfo *key_clause;	/* the WHERE clause giving the key, or NULL */
-	SfKeyKind	key_kind;
-	List	   *non_key_clauses;	/* every other restriction */
-	List	   *join_key_clauses;	/* join clauses that can give the key */
-	bool		option_key;		/* the customer_id option may give the key */
-	bool		no_rows;		/* the query returns no rows (LIMIT 0) */
-	double		keys;			/* estimated number of keys */
-} SfRelInfo;
 
 /* A count from the totals, in the grouping relation's fdw_private. */
 typedef struct SfCountInfo
@@ -168,6 +150,7 @@ void
 _PG_init(void)
 {
 	sf_http_global_init();
+	sf_batch_join_init();
 }
 
 /* The wrapper is read-only: scans, counts, their EXPLAIN, and schema import. */
@@ -382,14 +365,28 @@ subscriberGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel,
 														 NULL));
 }
 
+/*
+ * The planning facts of a base relation that is a foreign table of
+ * subscriber_fdw, or NULL for any other relation; batch_join.c asks it of
+ * the inner side of every join.
+ */
+SfRelInfo *
+sf_rel_info(RelOptInfo *rel)
+{
+	if (rel->reloptkind != RELOPT_BASEREL || rel->rtekind != RTE_RELATION ||
+		rel->fdwroutine == NULL ||
+		rel->fdwroutine->GetForeignRelSize != subscriberGetForeignRelSize)
+		return NULL;
+	return (SfRelInfo *) rel->fdw_private;
+}
 
 static ForeignPath *
 make_path(PlannerInfo *root, RelOptInfo *baserel, double rows, double keys,
 		  Relids required_outer, List *fdw_private, bool keyed)
 {
-	Cost		startup = keyed ? REQUEST_COST : UNKEYED_COST;
-	Cost		total = startup + keys * REQUEST_COST +
-		rows * cpu_tuple_cost * RECORD_COST_FACTOR;
+	Cost		startup = keyed ? SF_REQUEST_COST : UNKEYED_COST;
+	Cost		total = startup + keys * SF_REQUEST_COST +
+		rows * cpu_tuple_cost * SF_RECORD_COST_FACTOR;
 
 #if PG_VERSION_NUM >= 170000
 	return create_foreignscan_path(root, baserel, NULL, rows, startup, total,
@@ -470,12 +467,12 @@ subscriberGetForeignUpperPaths(PlannerInfo *root, UpperRelationKind stage,
 #if PG_VERSION_NUM >= 170000
 	path = (Path *) create_foreign_upper_path(root, output_rel, output_rel->reltarget,
 											  grouped ? info->keys : 1,
-											  REQUEST_COST, info->keys * REQUEST_COST,
+											  SF_REQUEST_COST, info->keys * SF_REQUEST_COST,
 											  NIL, NULL, NIL, NIL);
 #else
 	path = (Path *) create_foreign_upper_path(root, output_rel, output_rel->reltarget,
 											  grouped ? info->keys : 1,
-											  REQUEST_COST, info->keys * REQUEST_COST,
+											  SF_REQUEST_COST, info->keys * SF_REQUEST_COST,
 											  NIL, NULL, NIL);
 #endif
 	add_path(output_rel, path);
@@ -965,8 +962,8 @@ subscriberEndForeignScan(ForeignScanState *node)
 }
 
 /* The endpoint as "METHOD /path/{key_column}/...". */
-static char *
-endpoint_text(const SfResource *resource)
+char *
+sf_endpoint_text(const SfResource *resource)
 {
 	return psprintf("%s %s", sf_http_method_name(resource->method),
 					sf_resource_path(resource, psprintf("{%s}", resource->key_column)));
@@ -998,7 +995,7 @@ subscriberExplainForeignScan(ForeignScanState *node, ExplainState *es)
 																get_rel_name(relid))),
 							es);
 	}
-	ExplainPropertyText("Endpoint", endpoint_text(resource), es);
+	ExplainPropertyText("Endpoint", sf_endpoint_text(resource), es);
 	if (key_kind >= 0)
 	{
 		List	   *context = set_deparse_context_plan(es->deparse_cxt,

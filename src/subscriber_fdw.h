@@ -9,7 +9,8 @@
  * scan engine (scan.c) drives the requests of any of them through the HTTP
  * client (http_client.c, the only file that sees libcurl); json.c reads the
  * JSON syntax, envelope.c the top level of a response, and tuple.c and
- * convert.c turn its records into tuples.
+ * convert.c turn its records into tuples.  batch_join.c joins a foreign
+ * table on its key by handing the engine the keys of many outer rows.
  *
  *-------------------------------------------------------------------------
  */
@@ -161,6 +162,7 @@ typedef struct SfOptions
 	int			max_concurrency;
 	int			max_response_size;	/* bytes */
 	bool		count_pushdown; /* count(*) from the API's totals */
+	int			join_batch_size;	/* outer rows of one batched join batch */
 	char	   *remote_timezone;
 	bool		tls_verify;
 	char	   *ca_file;
@@ -489,5 +491,39 @@ extern bool sf_scan_next(SfScan *scan, TupleTableSlot *slot);
 extern void sf_scan_restart(SfScan *scan);
 extern void sf_scan_release(SfScan *scan);
 extern const SfScanStats *sf_scan_stats(SfScan *scan);
+extern const char *sf_scan_current_key(SfScan *scan);
+
+/* ----------------------------------------------------------------
+ * subscriber_fdw.c: what planning learned, for batch_join.c
+ * ----------------------------------------------------------------
+ */
+
+/* Planner cost of one HTTP request, and of turning one record into a row. */
+#define SF_REQUEST_COST			100.0
+#define SF_RECORD_COST_FACTOR	20.0
+
+/* What planning learned about a foreign table, in baserel->fdw_private. */
+typedef struct SfRelInfo
+{
+	SfOptions  *options;
+	const SfResource *resource;
+	AttrNumber	key_attnum;		/* the key column, or 0 if not in the table */
+	RestrictInfo *key_clause;	/* the WHERE clause giving the key, or NULL */
+	SfKeyKind	key_kind;
+	List	   *non_key_clauses;	/* every other restriction */
+	List	   *join_key_clauses;	/* join clauses that can give the key */
+	bool		option_key;		/* the customer_id option may give the key */
+	bool		no_rows;		/* the query returns no rows (LIMIT 0) */
+	double		keys;			/* estimated number of keys */
+} SfRelInfo;
+
+extern SfRelInfo *sf_rel_info(RelOptInfo *rel);
+extern char *sf_endpoint_text(const SfResource *resource);
+
+/* ----------------------------------------------------------------
+ * batch_join.c: joins that fetch the keys of many outer rows together
+ * ----------------------------------------------------------------
+ */
+extern void sf_batch_join_init(void);
 
 #endif							/* SUBSCRIBER_FDW_H */
