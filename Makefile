@@ -5,13 +5,14 @@ MODULE_big = subscriber_fdw
 OBJS = \
 	src/batch_join.o \
 	src/catalog.o \
+	src/convert.o \
+	src/count.o \
+	src/envelope.o \
 	src/http_client.o \
+	src/json.o \
 	src/known_sizes.o \
 	src/option.o \
 	src/pushdown.o \
-	src/convert.o \
-	src/envelope.o \
-	src/json.o \
 	src/scan.o \
 	src/subscriber_fdw.o \
 	src/tuple.o

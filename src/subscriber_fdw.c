@@ -110,17 +110,7 @@ typedef struct SfScanState
 
 	/* a count from the totals */
 	SfCountMode count_mode;
-	TupleTableSlot *record_slot;	/* records of a key read for want of a total */
-	bool	   *is_key_column;	/* per column of the scan tuple: key or count */
-	FmgrInfo	key_input;		/* makes the key column's value */
-	Oid			key_ioparam;
-	int32		key_typmod;
-	MemoryContext count_cxt;	/* the counts of one pass */
-	bool		counted;
-	char	  **count_keys;
-	int64	   *counts;
-	int			ncounts;
-	int			next_count;		/* the next one to return */
+	SfCounter  *counter;		/* NULL when the scan returns records */
 } SfScanState;
 
 static void subscriberGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel,
@@ -672,41 +662,6 @@ remember_total(void *arg, const char *key, int64 total)
 }
 
 /*
- * Sets up a count from the totals: which columns of its tuples are the key,
- * how the key's text becomes the key column's value, and a slot for the
- * records of a key whose answer has no total.
- */
-static void
-begin_count(ForeignScanState *node, SfScanState *state, Relation rel)
-{
-	ForeignScan *plan = (ForeignScan *) node->ss.ps.plan;
-	ListCell   *lc;
-	int			i = 0;
-
-	state->record_slot = MakeSingleTupleTableSlot(RelationGetDescr(rel),
-												  &TTSOpsVirtual);
-	state->is_key_column = palloc0(Max(1, list_length(plan->fdw_scan_tlist)) * sizeof(bool));
-	foreach(lc, plan->fdw_scan_tlist)
-	{
-		Expr	   *expr = ((TargetEntry *) lfirst(lc))->expr;
-
-		if (!IsA(expr, Aggref))
-		{
-			Oid			input;
-
-			state->is_key_column[i] = true;
-			getTypeInputInfo(exprType((Node *) expr), &input, &state->key_ioparam);
-			fmgr_info(input, &state->key_input);
-			state->key_typmod = exprTypmod((Node *) expr);
-		}
-		i++;
-	}
-	state->count_cxt = AllocSetContextCreate(state->scan_cxt,
-											 "subscriber_fdw counts",
-											 ALLOCSET_SMALL_SIZES);
-}
-
-/*
  * Sets up the scan's memory (one context for the scan, one reset per row),
  * the converter and the scan engine.  Nothing is sent yet: the key values
  * may depend on parameters that are only known at the first row.
@@ -765,16 +720,21 @@ subscriberBeginForeignScan(ForeignScanState *node, int eflags)
 								 converter, plan_limit(plan));
 	sf_scan_set_total_hook(state->scan, remember_total, state);
 	if (state->count_mode != SF_COUNT_NONE)
-		begin_count(node, state, rel);
+		state->counter = sf_counter_create(state->scan, state->resource, state->serverid,
+										   state->count_mode == SF_COUNT_PER_KEY,
+										   RelationGetDescr(rel), plan->fdw_scan_tlist);
 	MemoryContextSwitchTo(old);
 
 	if (state->key_kind >= 0)
 		state->key_state = ExecInitExpr(linitial(plan->fdw_exprs), (PlanState *) node);
 }
 
-/* Evaluates the keys of this pass; parameters may have changed since. */
-static void
-set_keys(ForeignScanState *node, SfScanState *state)
+/*
+ * The keys of this pass, in the row context; parameters may have changed
+ * since the last pass.
+ */
+static List *
+key_values(ForeignScanState *node, SfScanState *state)
 {
 	MemoryContext old = MemoryContextSwitchTo(state->row_cxt);
 	List	   *keys;
@@ -786,118 +746,17 @@ set_keys(ForeignScanState *node, SfScanState *state)
 		keys = list_make1(state->options->customer_id);
 	else
 		keys = NIL;
-	sf_scan_set_keys(state->scan, keys);
 	MemoryContextSwitchTo(old);
+	return keys;
+}
+
+/* Hands the keys of this pass to the scan engine, which copies them. */
+static void
+set_keys(ForeignScanState *node, SfScanState *state)
+{
+	sf_scan_set_keys(state->scan, key_values(node, state));
 	MemoryContextReset(state->row_cxt);
 	state->keys_set = true;
-}
-
-/*
- * Counts the rows of each key from the totals of one request per key.  A
- * key whose answer carried no total is counted from its records, so the
- * count stays exact.
- */
-static void
-count_keys(ForeignScanState *node, SfScanState *state)
-{
-	SfScan	   *scan = state->scan;
-	const char *key;
-	int64		total;
-	int			n = 0;
-	MemoryContext old;
-
-	sf_scan_set_totals_only(scan, true);
-	set_keys(node, state);
-	/* a pass of totals returns no row: this waits for all of its answers */
-	old = MemoryContextSwitchTo(state->row_cxt);
-	(void) sf_scan_next(scan, state->record_slot);
-	MemoryContextSwitchTo(old);
-
-	while (sf_scan_key_total(scan, n, &key, &total))
-		n++;
-	state->count_keys = MemoryContextAlloc(state->count_cxt, Max(1, n) * sizeof(char *));
-	state->counts = MemoryContextAlloc(state->count_cxt, Max(1, n) * sizeof(int64));
-	for (int i = 0; i < n; i++)
-	{
-		sf_scan_key_total(scan, i, &key, &total);
-		state->count_keys[i] = MemoryContextStrdup(state->count_cxt, key);
-		state->counts[i] = total;
-	}
-
-	sf_scan_set_totals_only(scan, false);
-	for (int i = 0; i < n; i++)
-	{
-		if (state->counts[i] >= 0)
-			continue;
-		sf_scan_restart(scan);
-		old = MemoryContextSwitchTo(state->row_cxt);
-		sf_scan_set_keys(scan, list_make1(state->count_keys[i]));
-		MemoryContextSwitchTo(old);
-		state->counts[i] = 0;
-		for (;;)
-		{
-			bool		more;
-
-			MemoryContextReset(state->row_cxt);
-			old = MemoryContextSwitchTo(state->row_cxt);
-			more = sf_scan_next(scan, state->record_slot);
-			MemoryContextSwitchTo(old);
-			if (!more)
-				break;
-			state->counts[i]++;
-		}
-		sf_known_size_remember(state->serverid, state->resource,
-							   state->count_keys[i], state->counts[i]);
-	}
-	state->ncounts = n;
-	state->next_count = 0;
-	state->counted = true;
-}
-
-/*
- * The next tuple of a count: the sum over all keys once, or a row per key
- * that has records (as GROUP BY gives no group for a key without rows).
- */
-static TupleTableSlot *
-iterate_count(ForeignScanState *node, SfScanState *state)
-{
-	TupleTableSlot *slot = node->ss.ss_ScanTupleSlot;
-	int			natts = slot->tts_tupleDescriptor->natts;
-	int64		count = 0;
-	const char *key = NULL;
-
-	if (!state->counted)
-		count_keys(node, state);
-	ExecClearTuple(slot);
-
-	if (state->count_mode == SF_COUNT_TOTAL)
-	{
-		if (state->next_count++ > 0)
-			return slot;
-		for (int i = 0; i < state->ncounts; i++)
-			count += state->counts[i];
-	}
-	else
-	{
-		while (state->next_count < state->ncounts && state->counts[state->next_count] == 0)
-			state->next_count++;
-		if (state->next_count >= state->ncounts)
-			return slot;
-		key = state->count_keys[state->next_count];
-		count = state->counts[state->next_count++];
-	}
-
-	for (int i = 0; i < natts; i++)
-	{
-		slot->tts_isnull[i] = false;
-		if (state->is_key_column[i])
-			slot->tts_values[i] = InputFunctionCall(&state->key_input, (char *) key,
-													state->key_ioparam,
-													state->key_typmod);
-		else
-			slot->tts_values[i] = Int64GetDatum(count);
-	}
-	return ExecStoreVirtualTuple(slot);
 }
 
 /*
@@ -911,8 +770,16 @@ subscriberIterateForeignScan(ForeignScanState *node)
 	TupleTableSlot *slot = node->ss.ss_ScanTupleSlot;
 	MemoryContext old;
 
-	if (state->count_mode != SF_COUNT_NONE)
-		return iterate_count(node, state);
+	if (state->counter != NULL)
+	{
+		if (!state->keys_set)
+		{
+			sf_counter_count(state->counter, key_values(node, state));
+			MemoryContextReset(state->row_cxt);
+			state->keys_set = true;
+		}
+		return sf_counter_next(state->counter, slot);
+	}
 
 	if (!state->keys_set)
 		set_keys(node, state);
@@ -936,11 +803,8 @@ subscriberReScanForeignScan(ForeignScanState *node)
 
 	sf_scan_restart(state->scan);
 	state->keys_set = false;
-	if (state->count_mode != SF_COUNT_NONE)
-	{
-		MemoryContextReset(state->count_cxt);
-		state->counted = false;
-	}
+	if (state->counter != NULL)
+		sf_counter_restart(state->counter);
 }
 
 /*
@@ -955,8 +819,8 @@ subscriberEndForeignScan(ForeignScanState *node)
 	if (state == NULL)
 		return;
 	sf_scan_release(state->scan);
-	if (state->record_slot != NULL)
-		ExecDropSingleTupleTableSlot(state->record_slot);
+	if (state->counter != NULL)
+		sf_counter_release(state->counter);
 	MemoryContextDelete(state->scan_cxt);
 	node->fdw_state = NULL;
 }

@@ -494,6 +494,20 @@ extern const SfScanStats *sf_scan_stats(SfScan *scan);
 extern const char *sf_scan_current_key(SfScan *scan);
 
 /* ----------------------------------------------------------------
+ * count.c: count(*) from the API's totals, at execution
+ * ----------------------------------------------------------------
+ */
+typedef struct SfCounter SfCounter;
+
+extern SfCounter *sf_counter_create(SfScan *scan, const SfResource *resource,
+									Oid serverid, bool per_key,
+									TupleDesc record_desc, List *scan_tlist);
+extern void sf_counter_count(SfCounter *counter, List *keys);
+extern TupleTableSlot *sf_counter_next(SfCounter *counter, TupleTableSlot *slot);
+extern void sf_counter_restart(SfCounter *counter);
+extern void sf_counter_release(SfCounter *counter);
+
+/* ----------------------------------------------------------------
  * subscriber_fdw.c: what planning learned, for batch_join.c
  * ----------------------------------------------------------------
  */
