@@ -9,6 +9,7 @@ OBJS = \
 	src/pushdown.o \
 	src/record.o \
 	src/scan.o \
+	src/shared_state.o \
 	src/subscriber_fdw.o
 
 EXTENSION = subscriber_fdw

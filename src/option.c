@@ -44,6 +44,7 @@ typedef enum SfOptionKind
 	KIND_UUID,
 	KIND_TEXT,
 	KIND_INT,
+	KIND_NUMBER,
 	KIND_BOOL,
 	KIND_TIMEZONE,
 	KIND_RESOURCE,
@@ -57,7 +58,7 @@ typedef struct SfOptionDef
 	int			levels;
 	SfOptionKind kind;
 	int			min;			/* KIND_INT only */
-	int			max;
+	int			max;			/* KIND_INT and KIND_NUMBER */
 	size_t		offset;			/* field of SfOptions, or -1 */
 } SfOptionDef;
 
@@ -75,6 +76,9 @@ static const SfOptionDef option_defs[] = {
 	{"max_retries", LEVEL_SERVER | LEVEL_TABLE, KIND_INT, 0, 10, OPT(max_retries)},
 	{"max_concurrency", LEVEL_SERVER | LEVEL_TABLE, KIND_INT, 1, 64, OPT(max_concurrency)},
 	{"max_response_size", LEVEL_SERVER | LEVEL_TABLE, KIND_INT, 1024, 134217728, OPT(max_response_size)},
+	{"max_requests_per_second", LEVEL_SERVER, KIND_NUMBER, 0, SF_MAX_RATE, OPT(max_requests_per_second)},
+	{"max_server_concurrency", LEVEL_SERVER, KIND_INT, 1, 1000000, OPT(max_server_concurrency)},
+	{"max_requests_per_query", LEVEL_SERVER | LEVEL_TABLE, KIND_INT, 1, INT_MAX, OPT(max_requests_per_query)},
 	{"remote_timezone", LEVEL_SERVER, KIND_TIMEZONE, 0, 0, OPT(remote_timezone)},
 	{"tls_verify", LEVEL_SERVER, KIND_BOOL, 0, 0, OPT(tls_verify)},
 	{"ca_file", LEVEL_SERVER, KIND_TEXT, 0, 0, OPT(ca_file)},
@@ -318,6 +322,23 @@ check_option_value(const SfOptionDef *def, DefElem *elem)
 									 def->name, def->min, def->max)));
 				break;
 			}
+		case KIND_NUMBER:
+			{
+				char	   *end;
+				double		number;
+
+				errno = 0;
+				number = strtod(value, &end);
+				if (errno != 0 || end == value || *end != '\0' ||
+					!(number > 0 && number <= def->max))
+					ereport(ERROR,
+							(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+							 errmsg("invalid value for option \"%s\": \"%s\"",
+									def->name, value),
+							 errhint("Option \"%s\" takes a number greater than 0 and at most %d, such as 2.5.",
+									 def->name, def->max)));
+				break;
+			}
 		case KIND_BOOL:
 			{
 				bool		unused;
@@ -451,6 +472,9 @@ apply_option(SfOptions *options, DefElem *elem)
 		case KIND_INT:
 			*(int *) field = atoi(defGetString(elem));
 			break;
+		case KIND_NUMBER:
+			*(double *) field = strtod(defGetString(elem), NULL);
+			break;
 		case KIND_BOOL:
 			*(bool *) field = defGetBoolean(elem);
 			break;
@@ -509,6 +533,7 @@ sf_get_options(Oid foreigntableid, Oid userid)
 	options->max_response_size = DEFAULT_MAX_RESPONSE_SIZE;
 	options->remote_timezone = "UTC";
 	options->tls_verify = true;
+	options->serverid = server->serverid;
 
 	foreach(lc, server->options)
 		apply_option(options, lfirst(lc));

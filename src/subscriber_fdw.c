@@ -119,6 +119,7 @@ void
 _PG_init(void)
 {
 	sf_http_global_init();
+	sf_shared_state_init();
 }
 
 Datum
