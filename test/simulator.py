@@ -94,8 +94,12 @@ FAULTS: base path /_fault/<spec>/...  spec = comma-separated key=value:
   1 to 3 of bit flips, byte insertions and deletions, truncation, swaps of
   brackets, quotes, commas and colons, huge numbers, deep nesting, duplicated
   spans, and values replaced by values of other JSON types (see fuzz_body()).
+  slow=MS delays the answer like delay=, but only while active (see below).
+  big_header=BYTES adds a response header "X-Padding" of that many bytes;
+  gzip=1 sends the body gzip-compressed with "Content-Encoding: gzip",
+  although the request never asked for it (no Accept-Encoding).
   Counter n = requests seen under this exact spec string since the last reset
-  (1-based).  status/error/body/reset/redirect apply when
+  (1-based).  status/error/body/reset/redirect/big_header/gzip/slow apply when
   after < n <= after + times (after defaults to 0, times to infinity).
   delay, trickle, oversize, pit_rotate, never_end, pit_expire_after, total
   always apply.  Unknown keys -> 400 {"errorCode":"SIM_FAULT",...}.
@@ -107,6 +111,7 @@ CONTROL (no auth): GET /_sim/log[?since=SEQ&path_contains=STR],
 import argparse
 import base64
 import collections
+import gzip
 import json
 import operator
 import os
@@ -683,7 +688,7 @@ def api_error(code, msg):
 
 FAULT_KEYS = {"delay", "status", "error", "retry_after", "times", "after", "body", "trickle",
               "oversize", "reset", "redirect", "pit_rotate", "never_end", "pit_expire_after", "total",
-              "id", "seed", "lose"}
+              "id", "seed", "lose", "big_header", "gzip", "slow"}
 BODY_KINDS = {"malformed", "truncated", "notjson", "content_string", "record_array", "deep",
               "bad_utf8", "nul", "bignum", "dupkey", "trailing", "empty", "lie_length", "fuzz"}
 INT_KEYS = FAULT_KEYS - {"body", "error", "id"}
@@ -1159,6 +1164,8 @@ class Handler(BaseHTTPRequestHandler):
             fault["_active"] = n > after and (times is None or n <= after + times)
         if fault.get("delay"):
             time.sleep(fault["delay"] / 1000.0)
+        if fault.get("slow") and fault["_active"]:
+            time.sleep(fault["slow"] / 1000.0)
         # authentication
         auth = self.headers.get("Authorization") or ""
         ok = False
@@ -1228,6 +1235,14 @@ class Handler(BaseHTTPRequestHandler):
             bodyb, ctype, lie = mutate_body(r, fault["body"])
         else:
             bodyb = None
+        if active and (fault.get("gzip") or fault.get("big_header")):
+            if bodyb is None:
+                bodyb = r.full()
+            if fault.get("gzip"):
+                bodyb = gzip.compress(bodyb)
+                hdrs.append(("Content-Encoding", "gzip"))
+            if fault.get("big_header"):
+                hdrs.append(("X-Padding", "x" * fault["big_header"]))
         trickle = fault.get("trickle")
         oversize = fault.get("oversize")
         if oversize:
