@@ -16,7 +16,7 @@ EXTENSION = subscriber_fdw
 DATA = $(wildcard sql/subscriber_fdw--*.sql)
 PGFILEDESC = "subscriber_fdw - foreign tables over a subscriber REST API"
 
-REGRESS = setup validator customer_subscribers subscriber_details subscriber_sessions pushdown faults recipes
+REGRESS = setup validator customer_subscribers subscriber_details subscriber_sessions pushdown faults recipes http_limits
 REGRESS_OPTS = --load-extension=subscriber_fdw
 
 PG_CPPFLAGS = -Isrc

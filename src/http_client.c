@@ -597,8 +597,9 @@ request_url(SfHttpClient *client, SfHttpRequest *request)
 	if (len > MAX_URL_LENGTH)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("the URL of a request would be %zu bytes long, more than the %d allowed",
-						len, MAX_URL_LENGTH),
+				 errmsg("the URL of a request would be longer than the %d bytes allowed",
+						MAX_URL_LENGTH),
+				 errdetail("It would be %zu bytes long.", len),
 				 errhint("A key value this long cannot be asked for; check the query's keys."),
 				 errcontext("request %s %s", sf_http_method_name(request->method),
 							short_target(request->target))));
