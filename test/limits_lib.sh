@@ -4,7 +4,8 @@
 # limits_setup_db makes a fresh database with the extension and the SQL
 # function limits_server(name, fault spec, options), which creates a server
 # on the simulator behind the fault spec, its user mapping, and a schema of
-# that name holding one table t over customer_subscribers.
+# that name holding the tables t over customer_subscribers and d over
+# subscriber_details.
 
 TMP=$(mktemp -d /tmp/sf_limits.XXXXXX)
 SESSIONS=""
@@ -41,6 +42,7 @@ BEGIN
   EXECUTE format('CREATE USER MAPPING FOR PUBLIC SERVER %I OPTIONS (username ''sim'', password ''sim-secret'')', name);
   EXECUTE format('CREATE SCHEMA %I', name);
   EXECUTE format('CREATE FOREIGN TABLE %I.t (customer_id uuid, subscriber_id uuid) SERVER %I OPTIONS (resource ''customer_subscribers'')', name, name);
+  EXECUTE format('CREATE FOREIGN TABLE %I.d (customer_id uuid, subscriber_id uuid) SERVER %I OPTIONS (resource ''subscriber_details'')', name, name);
 END \$\$;
 SQL
 }
