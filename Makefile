@@ -38,3 +38,11 @@ bench:
 
 # every object depends on the one header
 $(OBJS): src/subscriber_fdw.h
+
+# The shared limits: overhead and the CPU of a waiting backend (bench/limits.sh),
+# and a soak of 16 clients at max_requests_per_second 20 (bench/soak_limits.sh).
+.PHONY: bench-limits soak-limits
+bench-limits:
+	bash bench/limits.sh
+soak-limits:
+	bash bench/soak_limits.sh

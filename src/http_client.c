@@ -806,8 +806,11 @@ enforce_timeouts(TimestampTz began, TimestampTz now)
 		curl_off_t	pretransfer = 0;
 
 		request->active_us += now - Max(began, request->attached_at);
-		curl_easy_getinfo(request->handle, CURLINFO_PRETRANSFER_TIME_T, &pretransfer);
-		if (pretransfer == 0 &&
+		if (!request->connected &&
+			curl_easy_getinfo(request->handle, CURLINFO_PRETRANSFER_TIME_T,
+							  &pretransfer) == CURLE_OK && pretransfer > 0)
+			request->connected = true;
+		if (!request->connected &&
 			request->active_us >= options->connect_timeout * USECS_PER_SEC)
 			fail_request(request, CURLE_OPERATION_TIMEDOUT,
 						 psprintf("no connection within connect_timeout (%d s)",
@@ -851,12 +854,11 @@ ms_to_next_timeout(void)
 		const SfOptions *options = request->client->options;
 		int64		left = options->request_timeout * USECS_PER_SEC - request->active_us;
 
-		left = Min(left, options->connect_timeout * USECS_PER_SEC - request->active_us);
+		if (!request->connected)
+			left = Min(left, options->connect_timeout * USECS_PER_SEC - request->active_us);
 		if (request->window_start_us >= 0)
 			left = Min(left, request->window_start_us +
 					   request->client->low_speed_window_us - request->active_us);
-		else
-			left = Min(left, request->client->low_speed_window_us);
 		left = Max(left, 0);
 		soonest = soonest < 0 ? left : Min(soonest, left);
 	}

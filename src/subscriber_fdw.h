@@ -181,6 +181,7 @@ typedef struct SfHttpRequest
 	dlist_node	active_node;	/* in the backend's list while in curl */
 	TimestampTz attached_at;	/* when it was handed to curl */
 	int64		active_us;		/* time the backend waited for it */
+	bool		connected;		/* connected, TLS handshake included */
 	int64		window_start_us;	/* low-speed check: active time at the
 									 * window's start, -1 before any byte */
 	size_t		window_bytes;	/* and the bytes received by then */
