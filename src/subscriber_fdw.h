@@ -7,8 +7,10 @@
  * The extension turns the REST endpoints of an IoT connectivity platform
  * into foreign tables.  Each endpoint is described as data in catalog.c; one
  * scan engine (scan.c) drives the requests of any of them through the HTTP
- * client (http_client.c, the only file that sees libcurl), and record.c turns
- * the JSON records it receives into tuples.
+ * client (http_client.c, the only file that sees libcurl), whose requests
+ * start when their server's limits let them (shared_state.c: shared memory
+ * when the library is preloaded), and record.c turns the JSON records it
+ * receives into tuples.
  *
  *-------------------------------------------------------------------------
  */
