@@ -491,10 +491,11 @@ refused_option(const char *option, CURLcode code)
  * admitted it; the handle is freed by request_cleanup if anything fails.
  */
 static void
-start_request(SfHttpRequest *request, const char *url, int64 wait_us)
+start_request(SfHttpRequest *request, int64 wait_us)
 {
 	SfHttpClient *client = request->client;
 	const SfOptions *options = client->options;
+	char	   *url = psprintf("%s%s", client->base_url, request->target);
 	CURL	   *handle;
 
 	/* reuse the body buffer of a request released before */
@@ -561,6 +562,7 @@ start_request(SfHttpRequest *request, const char *url, int64 wait_us)
 		SETOPT(handle, CURLOPT_POSTFIELDSIZE, (long) strlen(body));
 		SETOPT(handle, CURLOPT_POSTFIELDS, body);
 	}
+	pfree(url);
 
 	if (curl_multi_add_handle(get_multi(), handle) != CURLM_OK)
 		ereport(ERROR,
@@ -588,9 +590,9 @@ sf_http_submit(SfHttpRequest *request, int delay_ms)
 	MemoryContextSwitchTo(old);
 }
 
-/* The full URL of a request, refused before anything is sent if too long. */
-static char *
-request_url(SfHttpClient *client, SfHttpRequest *request)
+/* Refuses a request whose URL is too long, before anything is sent. */
+static void
+check_url_length(SfHttpClient *client, SfHttpRequest *request)
 {
 	size_t		len = strlen(client->base_url) + strlen(request->target);
 
@@ -603,29 +605,26 @@ request_url(SfHttpClient *client, SfHttpRequest *request)
 				 errhint("A key value this long cannot be asked for; check the query's keys."),
 				 errcontext("request %s %s", sf_http_method_name(request->method),
 							short_target(request->target))));
-	return psprintf("%s%s", client->base_url, request->target);
 }
 
 /*
  * Starts the waiting requests whose time has come and whose server lets
- * them, oldest first.  Returns when the next one may start (0: none is
- * waiting for a time) and sets *needs_release when one waits for another
- * request of its server to end.
+ * them, oldest first.  Returns when the next one may start, or 0 when none
+ * waits for a time (one that waits for another request of its server to
+ * end is woken through the server's condition variable).
  */
 static TimestampTz
-start_due_requests(SfHttpClient *client, bool *needs_release)
+start_due_requests(SfHttpClient *client)
 {
 	TimestampTz now = 0;
 	TimestampTz next = 0;
 	ListCell   *lc;
 
-	*needs_release = false;
 	foreach(lc, client->waiting)
 	{
 		SfHttpRequest *request = (SfHttpRequest *) lfirst(lc);
 		TimestampTz until = 0;
 		SfAdmission admission;
-		char	   *url;
 		MemoryContext old;
 
 		if (list_length(client->running) >= client->max_running)
@@ -637,10 +636,7 @@ start_due_requests(SfHttpClient *client, bool *needs_release)
 			next = next == 0 ? request->start_after : Min(next, request->start_after);
 			continue;
 		}
-		old = MemoryContextSwitchTo(request->cxt);
-		url = request_url(client, request);
-		MemoryContextSwitchTo(old);
-
+		check_url_length(client, request);
 		admission = sf_server_admit(client->server, client->options, now, &until,
 									&request->server_epoch);
 		if (admission != SF_ADMITTED)
@@ -649,15 +645,13 @@ start_due_requests(SfHttpClient *client, bool *needs_release)
 				request->limit_wait_since = now;
 			if (admission == SF_WAIT_UNTIL)
 				next = next == 0 ? until : Min(next, until);
-			else
-				*needs_release = true;
 			break;				/* the next ones wait for the same server */
 		}
 		request->server = client->server;
 		client->waiting = foreach_delete_current(client->waiting, lc);
 		sf_query_budget_take(client->options);
 		old = MemoryContextSwitchTo(client->cxt);
-		start_request(request, url,
+		start_request(request,
 					  request->limit_wait_since != 0 ? now - request->limit_wait_since : 0);
 		MemoryContextSwitchTo(old);
 	}
@@ -1005,8 +999,7 @@ sf_http_next_finished(SfHttpClient *client, bool wait)
 {
 	for (;;)
 	{
-		bool		needs_release;
-		TimestampTz next_start = start_due_requests(client, &needs_release);
+		TimestampTz next_start = start_due_requests(client);
 		long		timeout = -1;
 
 		if (client->finished == NIL && client->running != NIL)
