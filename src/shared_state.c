@@ -49,6 +49,7 @@
 #include "utils/memutils.h"
 #include "utils/portal.h"
 #include "utils/resowner.h"
+#include "utils/syscache.h"
 #include "utils/timestamp.h"
 
 #include "subscriber_fdw.h"
@@ -253,39 +254,93 @@ claim_state(SfServerState *state, Oid serverid)
 }
 
 /*
+ * Frees the shared slots whose server is gone: its database was dropped, or
+ * it was a server of the current database that was dropped.  (The servers
+ * of other databases cannot be looked up from here.)  The catalogs are read
+ * outside the locks, and a slot is freed only if it still names the same
+ * server and nothing is in flight.
+ */
+static void
+reclaim_slots(void)
+{
+	for (int i = 0; i < SF_MAX_SERVERS; i++)
+	{
+		SfServerState *slot = &shared->slots[i];
+		Oid			dbid;
+		Oid			serverid;
+		bool		gone;
+
+		SpinLockAcquire(&slot->mutex);
+		dbid = slot->dbid;
+		serverid = slot->serverid;
+		SpinLockRelease(&slot->mutex);
+		if (!OidIsValid(dbid))
+			continue;
+		if (dbid == MyDatabaseId)
+			gone = GetForeignServerExtended(serverid, FSV_MISSING_OK) == NULL;
+		else
+			gone = !SearchSysCacheExists1(DATABASEOID, ObjectIdGetDatum(dbid));
+		if (!gone)
+			continue;
+		SpinLockAcquire(&shared->mutex);
+		SpinLockAcquire(&slot->mutex);
+		if (slot->dbid == dbid && slot->serverid == serverid && slot->in_flight == 0)
+			slot->dbid = InvalidOid;
+		SpinLockRelease(&slot->mutex);
+		SpinLockRelease(&shared->mutex);
+	}
+}
+
+/* The server's shared slot, taking a free one if it has none; or NULL. */
+static SfServerState *
+find_shared_state(Oid serverid)
+{
+	SfServerState *state = NULL;
+	SfServerState *free_slot = NULL;
+
+	SpinLockAcquire(&shared->mutex);
+	for (int i = 0; i < SF_MAX_SERVERS && state == NULL; i++)
+	{
+		SfServerState *slot = &shared->slots[i];
+
+		if (slot->dbid == MyDatabaseId && slot->serverid == serverid)
+			state = slot;
+		else if (slot->dbid == InvalidOid && free_slot == NULL)
+			free_slot = slot;
+	}
+	if (state == NULL && free_slot != NULL)
+	{
+		SpinLockAcquire(&free_slot->mutex);
+		claim_state(free_slot, serverid);
+		SpinLockRelease(&free_slot->mutex);
+		state = free_slot;
+	}
+	SpinLockRelease(&shared->mutex);
+	return state;
+}
+
+/*
  * The state of a server of the current database: its shared slot, taken
- * on first use, or a state of this session.  When every slot is taken, the
- * session warns once per server and keeps the server's state to itself.
+ * on first use, or a state of this session.  When every slot is taken by a
+ * server that still exists, the session warns once per server and keeps
+ * the server's state to itself.
  */
 SfServerState *
 sf_server_state(Oid serverid)
 {
 	SfServerState *state = find_local_state(serverid);
-	SfServerState *free_slot = NULL;
 	MemoryContext old;
 
 	if (state != NULL)
 		return state;
 	if (shared != NULL)
 	{
-		SpinLockAcquire(&shared->mutex);
-		for (int i = 0; i < SF_MAX_SERVERS && state == NULL; i++)
+		state = find_shared_state(serverid);
+		if (state == NULL)
 		{
-			SfServerState *slot = &shared->slots[i];
-
-			if (slot->dbid == MyDatabaseId && slot->serverid == serverid)
-				state = slot;
-			else if (slot->dbid == InvalidOid && free_slot == NULL)
-				free_slot = slot;
+			reclaim_slots();
+			state = find_shared_state(serverid);
 		}
-		if (state == NULL && free_slot != NULL)
-		{
-			SpinLockAcquire(&free_slot->mutex);
-			claim_state(free_slot, serverid);
-			SpinLockRelease(&free_slot->mutex);
-			state = free_slot;
-		}
-		SpinLockRelease(&shared->mutex);
 		if (state != NULL)
 			return state;
 	}
@@ -303,7 +358,7 @@ sf_server_state(Oid serverid)
 						GetForeignServer(serverid)->servername),
 				 errdetail("The shared memory of subscriber_fdw holds the state of %d servers, and all are taken.",
 						   SF_MAX_SERVERS),
-				 errhint("Call subscriber_fdw_stats_reset() to free the slots of dropped servers.")));
+				 errhint("The slots of servers dropped in other databases are freed by subscriber_fdw_stats_reset() there.")));
 	return state;
 }
 
@@ -643,7 +698,7 @@ reset_state(SfServerState *state, TimestampTz now)
 
 /*
  * Resets the statistics of the current database's servers, and frees the
- * shared slots of its servers that were dropped and have nothing in flight.
+ * shared slots of servers that are gone (see reclaim_slots).
  */
 Datum
 subscriber_fdw_stats_reset(PG_FUNCTION_ARGS)
@@ -651,27 +706,17 @@ subscriber_fdw_stats_reset(PG_FUNCTION_ARGS)
 	TimestampTz now = GetCurrentTimestamp();
 	ListCell   *lc;
 
+	if (shared != NULL)
+		reclaim_slots();
 	for (int i = 0; shared != NULL && i < SF_MAX_SERVERS; i++)
 	{
 		SfServerState *slot = &shared->slots[i];
-		Oid			serverid;
+		bool		ours;
 
 		SpinLockAcquire(&slot->mutex);
-		serverid = slot->dbid == MyDatabaseId ? slot->serverid : InvalidOid;
+		ours = slot->dbid == MyDatabaseId;
 		SpinLockRelease(&slot->mutex);
-		if (!OidIsValid(serverid))
-			continue;
-		if (GetForeignServerExtended(serverid, FSV_MISSING_OK) == NULL)
-		{
-			SpinLockAcquire(&shared->mutex);
-			SpinLockAcquire(&slot->mutex);
-			if (slot->dbid == MyDatabaseId && slot->serverid == serverid &&
-				slot->in_flight == 0)
-				slot->dbid = InvalidOid;
-			SpinLockRelease(&slot->mutex);
-			SpinLockRelease(&shared->mutex);
-		}
-		else
+		if (ours)
 			reset_state(slot, now);
 	}
 	foreach(lc, local_states)

@@ -1,5 +1,6 @@
 # test/limits_lib.sh: helpers of the shell tests of limits (limits.sh,
-# shared_limits.sh); source it after tap.sh, with DB set.
+# shared_limits.sh); source it after tap.sh, with DB set (and EXTRA_DBS, the
+# other databases a test makes, dropped on exit too).
 #
 # limits_setup_db makes a fresh database with the extension and the SQL
 # function limits_server(name, fault spec, options), which creates a server
@@ -11,7 +12,9 @@ TMP=$(mktemp -d /tmp/sf_limits.XXXXXX)
 SESSIONS=""
 limits_cleanup() {
 	for p in $SESSIONS; do kill "$p" 2>/dev/null; done
-	psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1
+	for d in $DB ${EXTRA_DBS:-}; do
+		psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $d WITH (FORCE)" >/dev/null 2>&1
+	done
 	rm -rf "$TMP"
 }
 trap limits_cleanup EXIT

@@ -19,7 +19,7 @@ HERE=$(dirname "$0")
 source "$HERE/tap.sh"
 source "$HERE/limits_lib.sh"
 
-echo "1..28"
+echo "1..31"
 
 limits_setup_db "$DB"
 psql -X -q -v ON_ERROR_STOP=1 -d "$DB" >"$TMP/setup.log" 2>&1 <<SQL
@@ -190,5 +190,39 @@ ok $? "no backend crashed: the checkpointer runs since the start"
 inflight=$(q "SELECT coalesce(sum(in_flight), 0) FROM subscriber_fdw_stats")
 [ "$inflight" = 0 ]
 ok $? "at the end nothing is in flight ($inflight)"
+
+# -- past the last of the 64 shared slots ----------------------------------------------
+# 70 servers in another database, each used once in one session: those past
+# the free slots fall back to session scope with one WARNING each
+FILL=sf_shared_fill
+EXTRA_DBS=$FILL
+limits_setup_db "$FILL"
+psql -X -q -d "$FILL" -c "SET client_min_messages = warning" \
+	-c "SELECT limits_server('f' || g, 'id=fill-$RUN', '') FROM generate_series(1, 70) g" >/dev/null
+psql -X -A -t -q -d "$FILL" >"$TMP/fill.out" 2>"$TMP/fill.err" <<SQL
+DO \$\$
+BEGIN
+  FOR g IN 1..70 LOOP
+    EXECUTE format('SELECT count(subscriber_id) FROM f%s.t WHERE customer_id = %L', g, '$(cust 1)');
+  END LOOP;
+END \$\$;
+SELECT count(*) FILTER (WHERE scope = 'instance') || ' ' || count(*) FILTER (WHERE scope = 'session') || ' ' ||
+       count(DISTINCT server) FROM subscriber_fdw_stats;
+SQL
+read -r inst sess distinct <<<"$(tail -1 "$TMP/fill.out")"
+warnings=$(grep -c 'WARNING:  the limits of server "f[0-9]*" hold in this session only' "$TMP/fill.err")
+[ "$sess" -gt 0 ] && [ $((inst + sess)) = 70 ] && [ "$distinct" = 70 ] && [ "$warnings" = "$sess" ]
+ok $? "70 servers: $inst in shared slots, $sess in session scope, one WARNING each ($warnings)" "$(head -3 "$TMP/fill.err")"
+out=$(psql -X -A -t -q -d "$DB" -c "SELECT limits_server('before', 'id=before-$RUN', '')" \
+	-c "SELECT count(subscriber_id) FROM before.t WHERE customer_id = '$(cust 1)'" \
+	-c "SELECT scope FROM subscriber_fdw_stats WHERE server = 'before'" 2>&1 | tail -1)
+[ "$out" = session ]
+ok $? "with every slot taken, a new server of another database has session scope ($out)"
+psql -X -q -d postgres -c "DROP DATABASE $FILL WITH (FORCE)" >/dev/null
+out=$(psql -X -A -t -q -d "$DB" -c "SELECT limits_server('after', 'id=after-$RUN', '')" \
+	-c "SELECT count(subscriber_id) FROM after.t WHERE customer_id = '$(cust 1)'" \
+	-c "SELECT scope FROM subscriber_fdw_stats WHERE server = 'after'" 2>&1 | tail -1)
+[ "$out" = instance ]
+ok $? "once that database is dropped, its slots are free again: the next server has instance scope ($out)"
 
 [ "$FAILED" = 0 ]
