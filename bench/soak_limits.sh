@@ -54,7 +54,7 @@ wait "$PGB" || true
 rss_last=$(cat "$WORK/rss_last")
 cat "$WORK/pgbench.out" | grep -E "transactions|failed|tps" || true
 
-read -r n most rps <<<"$(curl -s "$SIM_URL/_sim/log?path_contains=id=soak" | python3 -c '
+read -r n most rps <<<"$(curl -s "$SIM_URL/_sim/log?settle=1&path_contains=id=soak" | python3 -c '
 import json, sys
 t = sorted(x["start"] for x in json.load(sys.stdin))
 most, j = 0, 0

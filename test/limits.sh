@@ -87,7 +87,7 @@ for tbl in t d; do
 		"$(grep -v '^[0-9a-f]\{8\}-' "$TMP/pause_$tbl.out")"
 	# a point in time keeps its pitId, so its requests may be alike: the
 	# records served tell that no chunk was served twice
-	read -r n records <<<"$(curl -s "$SIM_URL/_sim/log?since=$since&path_contains=pause-$RUN" | python3 -c '
+	read -r n records <<<"$(simlog "pause-$RUN" "$since" | python3 -c '
 import json, sys
 e = json.load(sys.stdin)
 print(len(e), sum(x["records"] for x in e))')"

@@ -27,8 +27,9 @@ cust() { printf 'cccccccc-0000-4000-8000-%012d' "$1"; }
 # runs SQL in the test database, unaligned, tuples only
 q() { psql -X -A -t -q -d "$DB" -c "$1"; }
 
-# the simulator's log entries whose path holds a string, as JSON
-simlog() { curl -s "$SIM_URL/_sim/log?path_contains=$1"; }
+# the simulator's log entries whose path holds a string, as JSON, once every
+# request that reached it is logged
+simlog() { curl -s "$SIM_URL/_sim/log?settle=1&path_contains=$1${2:+&since=$2}"; }
 
 limits_setup_db() {
 	psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $1" >/dev/null 2>&1

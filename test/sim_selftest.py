@@ -234,7 +234,7 @@ def run(sim):
     c.close()
     st, h, j = sim.js("GET", "/_sim/stats", auth=None)
     check("keep-alive one connection", j["connections"] == conns0 + 2, (conns0, j))  # +1 for this stats request
-    st, h, log = sim.js("GET", "/_sim/log?path_contains=size%3D2", auth=None)
+    st, h, log = sim.js("GET", "/_sim/log?path_contains=size%3D2&settle=1", auth=None)
     check("log filter", len(log) == 5 and all(e["path"].endswith("size=2") for e in log), len(log))
     check("log same conn", len({e["conn"] for e in log}) == 1)
     e = log[0]

@@ -104,8 +104,11 @@ FAULTS: base path /_fault/<spec>/...  spec = comma-separated key=value:
   delay, trickle, oversize, pit_rotate, never_end, pit_expire_after, total
   always apply.  Unknown keys -> 400 {"errorCode":"SIM_FAULT",...}.
 
-CONTROL (no auth): GET /_sim/log[?since=SEQ&path_contains=STR],
-  POST /_sim/reset, GET /_sim/stats.
+CONTROL (no auth): GET /_sim/log[?since=SEQ&path_contains=STR&settle=1],
+  POST /_sim/reset, GET /_sim/stats.  A request is logged once its answer is
+  sent; with settle=1 the log waits (up to 2 s) until every API request that
+  has started (and whose path holds path_contains) is logged, so that a
+  client that just read an answer finds it there.
 """
 
 import argparse
@@ -614,6 +617,7 @@ class State:
         self.seq = 0
         self.connections = 0
         self.requests = 0
+        self.unlogged = {}  # id -> path of API requests started, not yet logged
         self.fault_counts = {}
         self.pits = collections.OrderedDict()  # id -> dict
         self.pit_counter = 0
@@ -1085,6 +1089,14 @@ class Handler(BaseHTTPRequestHandler):
             q = urllib.parse.parse_qs(query)
             since = int(q.get("since", ["0"])[-1])
             pc = q.get("path_contains", [None])[-1]
+            if q.get("settle", ["0"])[-1] == "1":
+                deadline = time.time() + 2
+                while time.time() < deadline:
+                    with st.lock:
+                        busy = any(pc is None or pc in p for p in st.unlogged.values())
+                    if not busy:
+                        break
+                    time.sleep(0.01)
             with st.lock:
                 ents = [e for e in st.log if e["seq"] > since and (pc is None or pc in e["path"])]
             body = jb(ents)
@@ -1121,11 +1133,15 @@ class Handler(BaseHTTPRequestHandler):
                  "body": body.decode("utf-8", "replace"), "tenant": hdr.get("tenant"),
                  "accept": hdr.get("Accept"), "auth": scheme, "status": 0,
                  "start": self.t0, "end": 0.0, "records": -1}
+        with STATE.lock:
+            STATE.unlogged[id(entry)] = raw
         try:
             self._serve(path, query, body, entry)
         finally:
             entry["end"] = time.time()
             STATE.add_log(entry)
+            with STATE.lock:
+                del STATE.unlogged[id(entry)]
 
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _dispatch
 
