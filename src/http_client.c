@@ -983,6 +983,7 @@ drive_transfers(long timeout_ms)
 			finish_request(request, msg->data.result);
 	}
 	enforce_timeouts(began, GetCurrentTimestamp());
+	sockets_out_of_memory = false;	/* told to the transfers it failed */
 	if (latch_set)
 		CHECK_FOR_INTERRUPTS();
 }

@@ -3,8 +3,9 @@
 # shared_preload_libraries: max_requests_per_second across three sessions,
 # max_server_concurrency across two, a 429 with Retry-After to one session
 # holding another, the view's counts against the simulator's log, the wait
-# event of a waiting backend, a session terminated while it holds the only
-# slot, and cancel and statement_timeout while waiting for a token.
+# event of a waiting backend, a session terminated, cancelled or timed out
+# while it holds the only slot, cancel and statement_timeout while waiting
+# for a token, and the fallback to session scope past the last shared slot.
 #
 # Uses the preloaded cluster of the environment (PGHOST, PGPORT, PGUSER) and
 # the simulator at SIM_URL.  Prints TAP; exits non-zero when a test fails.
@@ -19,7 +20,7 @@ HERE=$(dirname "$0")
 source "$HERE/tap.sh"
 source "$HERE/limits_lib.sh"
 
-echo "1..31"
+echo "1..34"
 
 limits_setup_db "$DB"
 psql -X -q -v ON_ERROR_STOP=1 -d "$DB" >"$TMP/setup.log" 2>&1 <<SQL
@@ -161,6 +162,28 @@ ok $? "A terminated: B got the slot and read its rows within 3 s (${ms} ms)" "$(
 inflight=$(q "SELECT in_flight FROM subscriber_fdw_stats WHERE server = 'term'")
 [ "$inflight" = 0 ]
 ok $? "nothing stays in flight after the termination ($inflight)"
+
+# -- cancel and statement_timeout while holding the only slot -------------------------
+q "SELECT limits_server('held', 'slow=20000,times=2,id=held-$RUN', 'max_server_concurrency ''1'', max_retries ''0''')" >/dev/null
+start_session held_a "SELECT count(subscriber_id) FROM held.t WHERE customer_id = '$(cust 1)'"
+A=$SESSION_PID
+for _ in $(seq 1 50); do
+	[ "$(q "SELECT in_flight FROM subscriber_fdw_stats WHERE server = 'held'")" = 1 ] && break
+	sleep 0.1
+done
+q "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE application_name = 'held_a'" >/dev/null
+wait $A
+inflight=$(q "SELECT in_flight FROM subscriber_fdw_stats WHERE server = 'held'")
+grep -q "canceling statement due to user request" "$TMP/held_a.err" && [ "$inflight" = 0 ]
+ok $? "a query cancelled while its request holds the only slot gives the slot back (in_flight $inflight)" "$(cat "$TMP/held_a.err")"
+out=$(psql -X -A -t -q -d "$DB" -c "SET statement_timeout = '1s'" \
+	-c "SELECT count(subscriber_id) FROM held.t WHERE customer_id = '$(cust 1)'" 2>&1)
+inflight=$(q "SELECT in_flight FROM subscriber_fdw_stats WHERE server = 'held'")
+echo "$out" | grep -q "canceling statement due to statement timeout" && [ "$inflight" = 0 ]
+ok $? "statement_timeout while holding the slot gives it back too (in_flight $inflight)" "$out"
+out=$(q "SELECT count(subscriber_id) FROM held.t WHERE customer_id = '$(cust 3)'" 2>&1)
+[ "$out" = 3 ]
+ok $? "the next query gets the slot at once" "$out"
 
 # -- cancel and statement_timeout while waiting for a token ------------------------
 q "SELECT count(subscriber_id) FROM tok.t WHERE customer_id = '$(cust 1)'" >/dev/null	# takes the token
