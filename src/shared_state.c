@@ -120,7 +120,9 @@ typedef struct SfBudget
 
 static dlist_head budgets = DLIST_STATIC_INIT(budgets);
 
+#if PG_VERSION_NUM >= 150000
 static shmem_request_hook_type prev_shmem_request_hook = NULL;
+#endif
 static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
 
 static Size
@@ -129,6 +131,7 @@ shared_size(void)
 	return sizeof(SfSharedState);
 }
 
+#if PG_VERSION_NUM >= 150000
 static void
 request_shared_memory(void)
 {
@@ -136,6 +139,7 @@ request_shared_memory(void)
 		prev_shmem_request_hook();
 	RequestAddinShmemSpace(shared_size());
 }
+#endif
 
 static void
 init_state(SfServerState *state, bool in_shared)
@@ -215,8 +219,12 @@ sf_shared_state_init(void)
 {
 	if (process_shared_preload_libraries_in_progress)
 	{
+#if PG_VERSION_NUM >= 150000
 		prev_shmem_request_hook = shmem_request_hook;
 		shmem_request_hook = request_shared_memory;
+#else
+		RequestAddinShmemSpace(shared_size());
+#endif
 		prev_shmem_startup_hook = shmem_startup_hook;
 		shmem_startup_hook = attach_shared_memory;
 	}
@@ -670,7 +678,21 @@ subscriber_fdw_stats(PG_FUNCTION_ARGS)
 	SfStatsRow	row;
 	ListCell   *lc;
 
+#if PG_VERSION_NUM >= 150000
 	InitMaterializedSRF(fcinfo, 0);
+#else
+	{
+		MemoryContext old = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
+		TupleDesc	tupdesc;
+
+		if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+			elog(ERROR, "return type must be a row type");
+		rsinfo->returnMode = SFRM_Materialize;
+		rsinfo->setResult = tuplestore_begin_heap(true, false, work_mem);
+		rsinfo->setDesc = tupdesc;
+		MemoryContextSwitchTo(old);
+	}
+#endif
 	for (int i = 0; shared != NULL && i < SF_MAX_SERVERS; i++)
 	{
 		if (copy_state(&shared->slots[i], &row))
