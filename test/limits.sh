@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Limits without preloading (SPEC 10: session scope) and cursors paused by a
 # client (SPEC 3, issue 11 item 10), checked against the simulator's log:
-# max_requests_per_second within a session, the view's counts, and a cursor
-# paused for longer than request_timeout that goes on without an error and
-# without asking for any page or chunk twice.
+# max_requests_per_second within a session, the view's counts, the request
+# that max_requests_per_query never lets out, and a cursor paused for longer
+# than request_timeout that goes on without an error and without asking for
+# any page or chunk twice.
 #
 # Uses the running cluster of the environment (PGHOST, PGPORT, PGUSER), which
 # must not preload the library, and the simulator at SIM_URL.  Prints TAP;
@@ -19,7 +20,7 @@ HERE=$(dirname "$0")
 source "$HERE/tap.sh"
 source "$HERE/limits_lib.sh"
 
-echo "1..12"
+echo "1..13"
 
 limits_setup_db "$DB"
 psql -X -q -v ON_ERROR_STOP=1 -d "$DB" >"$TMP/setup.log" 2>&1 <<SQL
@@ -60,6 +61,13 @@ e = json.load(sys.stdin)
 print(len(e), len(e) - 1, sum(1 for x in e if x["status"] == 503), 0)')
 [ "$view" = "$log" ] && [ "$view" = "3 2 2 0" ]
 ok $? "two 503s then the answer: requests, retries, throttled, errors of the view equal the log ($view / $log)"
+
+# -- max_requests_per_query: the request one past the budget is never sent --------------
+q "SELECT limits_server('budget', 'id=budget-$RUN', 'fetch_size ''2'', max_requests_per_query ''3''')" >/dev/null
+out=$(q "SELECT count(subscriber_id) FROM budget.t WHERE customer_id = '$(cust 10)'" 2>&1)
+n=$(simlog "budget-$RUN" | python3 -c 'import json, sys; print(len(json.load(sys.stdin)))')
+echo "$out" | grep -q 'max_requests_per_query (3)' && [ "$n" = 3 ]
+ok $? "a query of 5 pages with max_requests_per_query 3 fails, and the API received 3 requests ($n)" "$out"
 
 # -- a cursor paused longer than request_timeout (1 s) -------------------------------
 # Reads 150 of 300 records, so that the third page is asked for while the
