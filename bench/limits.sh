@@ -6,7 +6,8 @@
 #    one statement of LIMITS_KEYS sessions-endpoint keys, max_concurrency 8,
 #    median of LIMITS_RUNS runs;
 #  - the CPU time that a backend uses while it waits 10 s for a slow
-#    answer (utime + stime from /proc/PID/stat, over the wait).
+#    answer (utime + stime from /proc/PID/stat, over 9 s of the wait), and
+#    how often it woke up (voluntary context switches, /proc/PID/status).
 # Prints a Markdown table; the figures are in bench/RESULTS.md.
 #
 #   bash bench/limits.sh        (or: make bench-limits)
@@ -46,7 +47,8 @@ SQL
 
 median() { sort -n "$1" | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
-# CPU milliseconds of a backend over 9 s of its 10 s wait for the API
+# CPU milliseconds and wake-ups of a backend over 9 s of its 10 s wait for
+# the API, as "MS WAKEUPS"
 wait_cpu() {	# PORT
 	psql -X -q -p "$1" -d postgres -c "SET application_name = 'bench_wait'" \
 		-c "SELECT count(*) FROM slow_sessions WHERE msisdn = '3531234567'" >/dev/null &
@@ -57,12 +59,14 @@ wait_cpu() {	# PORT
 		sleep 0.1
 	done
 	sleep 0.5
-	local t0 t1
+	local t0 t1 w0 w1
 	t0=$(awk '{ print $14 + $15 }' "/proc/$pid/stat")
+	w0=$(awk '/^voluntary_ctxt_switches/ { print $2 }' "/proc/$pid/status")
 	sleep 9
 	t1=$(awk '{ print $14 + $15 }' "/proc/$pid/stat")
+	w1=$(awk '/^voluntary_ctxt_switches/ { print $2 }' "/proc/$pid/status")
 	wait "$client"
-	echo $(((t1 - t0) * 1000 / HZ))
+	echo "$(((t1 - t0) * 1000 / HZ)) $((w1 - w0))"
 }
 
 setup "$PGPORT"
@@ -77,8 +81,8 @@ for _ in $(seq 1 "$RUNS"); do
 done
 r_session=$(median "$SF_TMP/rate_session")
 r_instance=$(median "$SF_TMP/rate_instance")
-c_session=$(wait_cpu "$PGPORT")
-c_instance=$(wait_cpu "$PRELOAD_PGPORT")
+read -r c_session w_session <<<"$(wait_cpu "$PGPORT")"
+read -r c_instance w_instance <<<"$(wait_cpu "$PRELOAD_PGPORT")"
 scope=$(psql -X -A -t -p "$PRELOAD_PGPORT" -d postgres -c "SELECT scope FROM subscriber_fdw_stats WHERE server = 'fast'")
 [ "$scope" = instance ] || { echo "the preloaded cluster did not use shared memory ($scope)" >&2; exit 1; }
 
@@ -87,3 +91,4 @@ echo "| figure | without preloading (session) | preloaded (instance) |"
 echo "|---|---|---|"
 echo "| requests/s, unlimited server, $KEYS keys, max_concurrency 8 (median of $RUNS) | $r_session | $r_instance |"
 echo "| CPU ms of a backend over 9 s of waiting for the API (clock tick $((1000 / HZ)) ms) | $c_session | $c_instance |"
+echo "| wake-ups of that backend over the 9 s (voluntary context switches) | $w_session | $w_instance |"
