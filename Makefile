@@ -14,6 +14,7 @@ OBJS = \
 	src/option.o \
 	src/pushdown.o \
 	src/scan.o \
+	src/shared_state.o \
 	src/subscriber_fdw.o \
 	src/tuple.o
 
@@ -21,7 +22,7 @@ EXTENSION = subscriber_fdw
 DATA = $(wildcard sql/subscriber_fdw--*.sql)
 PGFILEDESC = "subscriber_fdw - foreign tables over a subscriber REST API"
 
-REGRESS = setup validator customer_subscribers subscriber_details conversion subscriber_sessions pushdown count joins faults hostile recipes
+REGRESS = setup validator customer_subscribers subscriber_details conversion subscriber_sessions pushdown count joins faults hostile recipes http_limits
 REGRESS_OPTS = --load-extension=subscriber_fdw
 
 PG_CPPFLAGS = -Isrc
@@ -43,3 +44,11 @@ bench:
 
 # every object depends on the one header
 $(OBJS): src/subscriber_fdw.h
+
+# The shared limits: overhead and the CPU of a waiting backend (bench/limits.sh),
+# and a soak of 16 clients at max_requests_per_second 20 (bench/soak_limits.sh).
+.PHONY: bench-limits soak-limits
+bench-limits:
+	bash bench/limits.sh
+soak-limits:
+	bash bench/soak_limits.sh

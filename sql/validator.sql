@@ -304,3 +304,22 @@ SELECT srvname, usename, umoptions FROM pg_user_mappings
 SET client_min_messages = warning;
 DROP SERVER v_srv, v_ok, v_ok2 CASCADE;
 RESET client_min_messages;
+
+-- shared limits (SPEC 10): server options, one also on tables
+CREATE SERVER v_srv FOREIGN DATA WRAPPER subscriber_fdw OPTIONS (base_url 'http://127.0.0.1:9');
+ALTER SERVER v_srv OPTIONS (ADD max_requests_per_second '0');
+ALTER SERVER v_srv OPTIONS (ADD max_requests_per_second 'fast');
+ALTER SERVER v_srv OPTIONS (ADD max_requests_per_second '1001');
+ALTER SERVER v_srv OPTIONS (ADD max_requests_per_second '2.5');
+ALTER SERVER v_srv OPTIONS (ADD max_server_concurrency '0');
+ALTER SERVER v_srv OPTIONS (ADD max_server_concurrency '1.5');
+ALTER SERVER v_srv OPTIONS (ADD max_server_concurrency '4');
+ALTER SERVER v_srv OPTIONS (ADD max_requests_per_query '-1');
+ALTER SERVER v_srv OPTIONS (ADD max_requests_per_query '100');
+CREATE FOREIGN TABLE v_budget (customer_id uuid) SERVER v_srv
+  OPTIONS (resource 'customer_subscribers', max_server_concurrency '2');
+CREATE FOREIGN TABLE v_budget (customer_id uuid) SERVER v_srv
+  OPTIONS (resource 'customer_subscribers', max_requests_per_query '5');
+SELECT srvoptions FROM pg_foreign_server WHERE srvname = 'v_srv';
+SELECT ftoptions FROM pg_foreign_table WHERE ftrelid = 'v_budget'::regclass;
+DROP SERVER v_srv CASCADE;

@@ -6,14 +6,27 @@
  * This is the only file that includes curl.h.  All requests of a backend go
  * through one multi handle that lives as long as the backend, so keep-alive
  * connections are reused from query to query.  A scan owns an SfHttpClient;
- * its requests run concurrently, up to the scan's max_concurrency.
+ * its requests run concurrently, up to the scan's max_concurrency, and each
+ * starts only when its server's shared limits let it (shared_state.c).
  *
- * Nothing here raises an error inside a libcurl callback: the write callback
- * records an oversized or unallocatable body and returns 0, which makes curl
- * fail the transfer; the caller raises the error afterwards.  Each request
- * lives in a memory context of its own whose reset callback detaches and
- * frees the curl handle, so an error anywhere, a cancel included, releases
- * every handle when the executor's memory goes away.
+ * The backend waits on one WaitEventSet: its latch, the postmaster, and the
+ * sockets that curl's socket callback names, with curl's timer as the
+ * timeout.  A waiting backend uses no CPU, shows wait event type Extension,
+ * and wakes at once for a cancel, statement_timeout, or a release of a
+ * server's request slot by another session.
+ *
+ * request_timeout and connect_timeout count only the time the backend
+ * spends waiting for the transfers: a response that waits for the scan to
+ * read it (a client that paused a cursor) is not timed out, and the
+ * low-speed check measures the same time.  curl's own timeouts are off.
+ *
+ * Nothing here raises an error inside a libcurl callback: the callbacks
+ * record an oversized or unallocatable body, oversized headers or an
+ * unrequested Content-Encoding and return 0, which makes curl fail the
+ * transfer; the caller raises the error afterwards.  Each request lives in
+ * a memory context of its own whose reset callback detaches and frees the
+ * curl handle and gives back its server slot, so an error anywhere, a cancel
+ * included, releases every handle when the executor's memory goes away.
  *
  *-------------------------------------------------------------------------
  */
@@ -23,13 +36,12 @@
 
 #include "miscadmin.h"
 #include "nodes/pg_list.h"
+#include "storage/latch.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
+#include "utils/wait_event.h"
 
 #include "subscriber_fdw.h"
-
-/* How often the wait loop wakes up to check for a query cancel. */
-#define WAIT_SLICE_MS		100
 
 /*
  * Once a response has started, one slower than this many bytes/s over a
@@ -38,14 +50,24 @@
  */
 #define LOW_SPEED_BYTES		1024
 
+/* Response headers larger than this fail the request (libcurl's own cap). */
+#define MAX_HEADER_BYTES	(100 * 1024)
+
+/* The longest request URL sent; a longer one fails before it is sent. */
+#define MAX_URL_LENGTH		8192
+
+/* Socket events taken from one wait. */
+#define MAX_EVENTS			64
+
 struct SfHttpClient
 {
 	MemoryContext cxt;
 	char	   *base_url;		/* without a trailing slash */
 	const SfOptions *options;
+	SfServerState *server;		/* limits and statistics of its server */
 	struct curl_slist *headers;
 	int			max_running;
-	long		low_speed_window_ms;	/* see check_speed */
+	int64		low_speed_window_us;	/* see enforce_timeouts */
 	List	   *waiting;		/* submitted, not yet handed to curl */
 	List	   *running;		/* in the multi handle */
 	List	   *finished;		/* done, not yet returned to the caller */
@@ -54,8 +76,36 @@ struct SfHttpClient
 	MemoryContextCallback cleanup;
 };
 
+/* A socket that curl wants watched, and for what (CURL_POLL_*). */
+typedef struct SfSocket
+{
+	curl_socket_t fd;
+	int			what;
+} SfSocket;
+
 /* The backend's multi handle and with it its connection cache. */
 static CURLM *backend_multi = NULL;
+
+/* curl's sockets, kept by note_socket; malloc'd, as callbacks may not raise. */
+static SfSocket *sockets = NULL;
+static int	nsockets = 0;
+static int	sockets_capacity = 0;
+static bool sockets_changed = true;
+static bool sockets_out_of_memory = false;
+
+/* The wait set for the latch and curl's sockets, rebuilt when they change. */
+static WaitEventSet *wait_set = NULL;
+
+/* curl's timer: when it wants curl_multi_socket_action(TIMEOUT) called. */
+static bool timer_armed = false;
+static TimestampTz timer_deadline = 0;
+
+/* Every request of the backend that is in curl, for the timeouts. */
+static dlist_head active_requests = DLIST_STATIC_INIT(active_requests);
+
+#if PG_VERSION_NUM >= 170000
+static uint32 wait_event_api = 0;
+#endif
 
 /* Sets up libcurl once per backend, before any thread could exist. */
 void
@@ -65,6 +115,67 @@ sf_http_global_init(void)
 		ereport(ERROR,
 				(errcode(ERRCODE_SYSTEM_ERROR),
 				 errmsg("could not initialize libcurl")));
+}
+
+/*
+ * curl's socket callback: records which sockets to wait for.  Runs inside
+ * libcurl, so it only records; failing to grow the table fails the
+ * transfers, and the error is raised afterwards.
+ */
+static int
+note_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp)
+{
+	int			i;
+
+	for (i = 0; i < nsockets; i++)
+	{
+		if (sockets[i].fd == fd)
+			break;
+	}
+	if (what == CURL_POLL_REMOVE)
+	{
+		if (i < nsockets)
+		{
+			sockets[i] = sockets[--nsockets];
+			sockets_changed = true;
+		}
+		return 0;
+	}
+	if (i == nsockets)
+	{
+		if (nsockets == sockets_capacity)
+		{
+			int			capacity = Max(8, sockets_capacity * 2);
+			SfSocket   *grown = realloc(sockets, capacity * sizeof(SfSocket));
+
+			if (grown == NULL)
+			{
+				sockets_out_of_memory = true;
+				return -1;
+			}
+			sockets = grown;
+			sockets_capacity = capacity;
+		}
+		sockets[nsockets].fd = fd;
+		sockets[nsockets].what = 0;
+		nsockets++;
+	}
+	if (sockets[i].what != what)
+	{
+		sockets[i].what = what;
+		sockets_changed = true;
+	}
+	return 0;
+}
+
+/* curl's timer callback: records when curl wants to be called. */
+static int
+note_timer(CURLM *multi, long timeout_ms, void *userp)
+{
+	timer_armed = timeout_ms >= 0;
+	if (timer_armed)
+		timer_deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), timeout_ms);
+	return 0;
 }
 
 static CURLM *
@@ -78,6 +189,8 @@ get_multi(void)
 					(errcode(ERRCODE_OUT_OF_MEMORY),
 					 errmsg("could not create a libcurl multi handle")));
 		curl_multi_setopt(backend_multi, CURLMOPT_MAXCONNECTS, 16L);
+		curl_multi_setopt(backend_multi, CURLMOPT_SOCKETFUNCTION, note_socket);
+		curl_multi_setopt(backend_multi, CURLMOPT_TIMERFUNCTION, note_timer);
 	}
 	return backend_multi;
 }
@@ -129,22 +242,35 @@ client_cleanup(void *arg)
 	client->spare_body = NULL;
 }
 
-/* Detaches a request's handle from the multi handle and frees it. */
+/*
+ * Detaches a request's handle from the multi handle and frees it, and gives
+ * back the request's slot of its server.
+ */
 static void
 detach_handle(SfHttpRequest *request)
 {
 	if (request->handle != NULL)
 	{
-		curl_multi_remove_handle(backend_multi, request->handle);
+		if (request->attached_at != 0)
+		{
+			curl_multi_remove_handle(backend_multi, request->handle);
+			dlist_delete(&request->active_node);
+			request->attached_at = 0;
+		}
 		curl_easy_cleanup(request->handle);
 		request->handle = NULL;
+	}
+	if (request->server != NULL)
+	{
+		sf_server_release(request->server, request->server_epoch);
+		request->server = NULL;
 	}
 }
 
 /*
- * Frees all a request holds outside PostgreSQL's memory: its curl handle
- * and its body buffer.  Runs when the request's memory context goes away,
- * on success and on error alike.
+ * Frees all a request holds outside PostgreSQL's memory: its curl handle,
+ * its server slot and its body buffer.  Runs when the request's memory
+ * context goes away, on success and on error alike.
  */
 static void
 request_cleanup(void *arg)
@@ -189,8 +315,9 @@ sf_http_client_create(MemoryContext parent, const SfOptions *options,
 
 	client->cxt = cxt;
 	client->options = options;
+	client->server = sf_server_state(options->serverid);
 	client->max_running = options->max_concurrency;
-	client->low_speed_window_ms = Max(1, options->request_timeout / 4) * 1000L;
+	client->low_speed_window_us = Max(1, options->request_timeout / 4) * USECS_PER_SEC;
 	client->base_url = MemoryContextStrdup(cxt, options->base_url);
 	len = strlen(client->base_url);
 	while (len > 0 && client->base_url[len - 1] == '/')
@@ -231,11 +358,19 @@ sf_http_request_create(SfHttpClient *client, SfHttpMethod method,
 	request->owner = owner;
 	request->retry_after = -1;
 	request->limit = (size_t) client->options->max_response_size;
+	request->window_start_us = -1;
 	request->errbuf = MemoryContextAllocZero(cxt, CURL_ERROR_SIZE);
 	callback->func = request_cleanup;
 	callback->arg = request;
 	MemoryContextRegisterResetCallback(cxt, callback);
 	return request;
+}
+
+/* Counts the request as a retry in the server's statistics. */
+void
+sf_http_mark_retry(SfHttpRequest *request)
+{
+	request->is_retry = true;
 }
 
 /*
@@ -286,49 +421,77 @@ write_body(char *ptr, size_t size, size_t nmemb, void *userdata)
 }
 
 /*
- * libcurl's progress callback, used for the low-speed check.  Unlike
- * CURLOPT_LOW_SPEED_TIME it leaves alone the wait for the first byte, which
- * is the server's thinking time and governed by request_timeout.  Runs
- * inside libcurl: it only records, and returning 1 aborts the transfer.
+ * Checks each response header line as it arrives.  Headers past
+ * MAX_HEADER_BYTES, and a Content-Encoding that was never asked for (no
+ * Accept-Encoding is sent, so the body would be undecodable bytes), stop
+ * the transfer.  Runs inside libcurl: it only records and returns 0.
  */
-static int
-check_speed(void *clientp, curl_off_t dltotal, curl_off_t dlnow,
-			curl_off_t ultotal, curl_off_t ulnow)
+static size_t
+check_header(char *line, size_t size, size_t nitems, void *userdata)
 {
-	SfHttpRequest *request = (SfHttpRequest *) clientp;
-	TimestampTz now;
-	long		window_ms = request->client->low_speed_window_ms;
+	SfHttpRequest *request = (SfHttpRequest *) userdata;
+	size_t		n = size * nitems;
+	static const char name[] = "content-encoding:";
+	const size_t name_len = sizeof(name) - 1;
 
-	if (dlnow == 0)
+	request->header_bytes += n;
+	if (request->header_bytes > MAX_HEADER_BYTES)
 		return 0;
-	now = GetCurrentTimestamp();
-	if (request->window_start == 0)
+	if (n > name_len && pg_strncasecmp(line, name, name_len) == 0)
 	{
-		request->window_start = now;
-		request->window_bytes = dlnow;
-		return 0;
+		const char *value = line + name_len;
+		size_t		len = n - name_len;
+
+		while (len > 0 && (*value == ' ' || *value == '\t'))
+			value++, len--;
+		while (len > 0 && (value[len - 1] == '\r' || value[len - 1] == '\n' ||
+						   value[len - 1] == ' ' || value[len - 1] == '\t'))
+			len--;
+		if (len > 0 && !(len == 8 && pg_strncasecmp(value, "identity", 8) == 0))
+		{
+			len = Min(len, sizeof(request->encoding) - 1);
+			for (size_t i = 0; i < len; i++)
+				request->encoding[i] = (value[i] >= 0x20 && value[i] < 0x7f) ? value[i] : '?';
+			request->encoding[len] = '\0';
+			return 0;
+		}
 	}
-	if (now - request->window_start < window_ms * INT64CONST(1000))
-		return 0;
-	if ((dlnow - request->window_bytes) * 1000 < LOW_SPEED_BYTES * window_ms)
-	{
-		request->too_slow = true;
-		return 1;
-	}
-	request->window_start = now;
-	request->window_bytes = dlnow;
-	return 0;
+	return n;
+}
+
+/* The target for a message: at most 200 bytes of it. */
+static char *
+short_target(const char *target)
+{
+	size_t		len = strlen(target);
+
+	if (len <= 200)
+		return pstrdup(target);
+	return psprintf("%.200s... (%zu bytes)", target, len);
 }
 
 #define SETOPT(handle, option, value) \
 	do { \
-		if (curl_easy_setopt(handle, option, value) != CURLE_OK) \
-			goto setopt_failed; \
+		CURLcode setopt_code = curl_easy_setopt(handle, option, value); \
+		if (setopt_code != CURLE_OK) \
+			refused_option(#option, setopt_code); \
 	} while (0)
 
-/* Hands a request to libcurl, with every safety option set. */
 static void
-start_request(SfHttpRequest *request)
+refused_option(const char *option, CURLcode code)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_SYSTEM_ERROR),
+			 errmsg("could not configure an HTTP request"),
+			 errdetail("libcurl refused %s: %s.", option, curl_easy_strerror(code))));
+}
+
+/*
+ * Hands a request to libcurl, with every safety option set.  Its server has
+ * admitted it; the handle is freed by request_cleanup if anything fails.
+ */
+static void
+start_request(SfHttpRequest *request, int64 wait_us)
 {
 	SfHttpClient *client = request->client;
 	const SfOptions *options = client->options;
@@ -356,6 +519,8 @@ start_request(SfHttpRequest *request)
 	SETOPT(handle, CURLOPT_ERRORBUFFER, request->errbuf);
 	SETOPT(handle, CURLOPT_WRITEFUNCTION, write_body);
 	SETOPT(handle, CURLOPT_WRITEDATA, request);
+	SETOPT(handle, CURLOPT_HEADERFUNCTION, check_header);
+	SETOPT(handle, CURLOPT_HEADERDATA, request);
 	SETOPT(handle, CURLOPT_NOSIGNAL, 1L);
 	SETOPT(handle, CURLOPT_HTTPHEADER, client->headers);
 	SETOPT(handle, CURLOPT_USERAGENT, "subscriber_fdw/" SUBSCRIBER_FDW_VERSION);
@@ -371,11 +536,8 @@ start_request(SfHttpRequest *request)
 	/* neither a proxy nor .netrc from the server's environment */
 	SETOPT(handle, CURLOPT_PROXY, "");
 	SETOPT(handle, CURLOPT_NETRC, (long) CURL_NETRC_IGNORED);
-	SETOPT(handle, CURLOPT_CONNECTTIMEOUT_MS, options->connect_timeout * 1000L);
-	SETOPT(handle, CURLOPT_TIMEOUT_MS, options->request_timeout * 1000L);
-	SETOPT(handle, CURLOPT_XFERINFOFUNCTION, check_speed);
-	SETOPT(handle, CURLOPT_XFERINFODATA, request);
-	SETOPT(handle, CURLOPT_NOPROGRESS, 0L);
+	/* enforce_timeouts applies the timeouts; curl's would count pauses */
+	SETOPT(handle, CURLOPT_CONNECTTIMEOUT_MS, (long) INT_MAX);
 	SETOPT(handle, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t) request->limit);
 	SETOPT(handle, CURLOPT_SSL_VERIFYPEER, options->tls_verify ? 1L : 0L);
 	SETOPT(handle, CURLOPT_SSL_VERIFYHOST, options->tls_verify ? 2L : 0L);
@@ -406,14 +568,10 @@ start_request(SfHttpRequest *request)
 		ereport(ERROR,
 				(errcode(ERRCODE_SYSTEM_ERROR),
 				 errmsg("could not start an HTTP request")));
+	request->attached_at = GetCurrentTimestamp();
+	dlist_push_tail(&active_requests, &request->active_node);
 	client->running = lappend(client->running, request);
-	return;
-
-setopt_failed:
-	ereport(ERROR,
-			(errcode(ERRCODE_SYSTEM_ERROR),
-			 errmsg("could not configure an HTTP request"),
-			 errdetail("libcurl refused an option; it may be too old.")));
+	sf_server_count_start(client->server, request->is_retry, wait_us);
 }
 
 /*
@@ -432,34 +590,72 @@ sf_http_submit(SfHttpRequest *request, int delay_ms)
 	MemoryContextSwitchTo(old);
 }
 
-/* Starts the waiting requests whose time has come, oldest first. */
+/* Refuses a request whose URL is too long, before anything is sent. */
 static void
+check_url_length(SfHttpClient *client, SfHttpRequest *request)
+{
+	size_t		len = strlen(client->base_url) + strlen(request->target);
+
+	if (len > MAX_URL_LENGTH)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("the URL of a request would be longer than the %d bytes allowed",
+						MAX_URL_LENGTH),
+				 errdetail("It would be %zu bytes long.", len),
+				 errhint("A key value this long cannot be asked for; check the query's keys."),
+				 errcontext("request %s %s", sf_http_method_name(request->method),
+							short_target(request->target))));
+}
+
+/*
+ * Starts the waiting requests whose time has come and whose server lets
+ * them, oldest first.  Returns when the next one may start, or 0 when none
+ * waits for a time (one that waits for another request of its server to
+ * end is woken through the server's condition variable).
+ */
+static TimestampTz
 start_due_requests(SfHttpClient *client)
 {
 	TimestampTz now = 0;
+	TimestampTz next = 0;
 	ListCell   *lc;
 
 	foreach(lc, client->waiting)
 	{
 		SfHttpRequest *request = (SfHttpRequest *) lfirst(lc);
+		TimestampTz until = 0;
+		SfAdmission admission;
+		MemoryContext old;
 
 		if (list_length(client->running) >= client->max_running)
 			break;
-		if (request->start_after != 0)
+		if (now == 0)
+			now = GetCurrentTimestamp();
+		if (request->start_after > now)
 		{
-			if (now == 0)
-				now = GetCurrentTimestamp();
-			if (request->start_after > now)
-				continue;
+			next = next == 0 ? request->start_after : Min(next, request->start_after);
+			continue;
 		}
+		check_url_length(client, request);
+		admission = sf_server_admit(client->server, client->options, now, &until,
+									&request->server_epoch);
+		if (admission != SF_ADMITTED)
+		{
+			if (request->limit_wait_since == 0)
+				request->limit_wait_since = now;
+			if (admission == SF_WAIT_UNTIL)
+				next = next == 0 ? until : Min(next, until);
+			break;				/* the next ones wait for the same server */
+		}
+		request->server = client->server;
 		client->waiting = foreach_delete_current(client->waiting, lc);
-		{
-			MemoryContext old = MemoryContextSwitchTo(client->cxt);
-
-			start_request(request);
-			MemoryContextSwitchTo(old);
-		}
+		sf_query_budget_take(client->options);
+		old = MemoryContextSwitchTo(client->cxt);
+		start_request(request,
+					  request->limit_wait_since != 0 ? now - request->limit_wait_since : 0);
+		MemoryContextSwitchTo(old);
 	}
+	return next;
 }
 
 static SfTransportError
@@ -491,12 +687,47 @@ classify(CURLcode code, const SfHttpRequest *request)
 		case CURLE_FILESIZE_EXCEEDED:
 			return SF_TRANSPORT_TOO_LARGE;
 		case CURLE_WRITE_ERROR:
-			return request->overflowed ? SF_TRANSPORT_TOO_LARGE : SF_TRANSPORT_OTHER;
-		case CURLE_ABORTED_BY_CALLBACK:
-			return request->too_slow ? SF_TRANSPORT_TIMEOUT : SF_TRANSPORT_OTHER;
+			if (request->overflowed)
+				return SF_TRANSPORT_TOO_LARGE;
+			if (request->header_bytes > MAX_HEADER_BYTES || request->encoding[0] != '\0')
+				return SF_TRANSPORT_PROTOCOL;
+			return SF_TRANSPORT_OTHER;
+		case CURLE_OUT_OF_MEMORY:
+			/* libcurl's way to refuse a header line over its cap */
+			return request->status == 0 || request->len == 0 ?
+				SF_TRANSPORT_PROTOCOL : SF_TRANSPORT_OTHER;
+		case CURLE_WEIRD_SERVER_REPLY:
+		case CURLE_BAD_CONTENT_ENCODING:
+		case CURLE_UNSUPPORTED_PROTOCOL:
+		case CURLE_HTTP2:
+		case CURLE_HTTP2_STREAM:
+		case CURLE_HTTP3:
+			return SF_TRANSPORT_PROTOCOL;
 		default:
 			return SF_TRANSPORT_OTHER;
 	}
+}
+
+/* What to tell the user about a failed transfer. */
+static const char *
+transport_message(SfHttpRequest *request, CURLcode code)
+{
+	if (request->local_failure != NULL)
+		return request->local_failure;
+	if (request->transport_error == SF_TRANSPORT_TOO_LARGE)
+		return "the response exceeded max_response_size";
+	if (request->out_of_memory)
+		return "out of memory for the response body";
+	if (request->encoding[0] != '\0')
+		return psprintf("the API sent its body with Content-Encoding \"%s\", which was not asked for and cannot be read",
+						request->encoding);
+	if (request->header_bytes > MAX_HEADER_BYTES ||
+		(code == CURLE_OUT_OF_MEMORY && request->transport_error == SF_TRANSPORT_PROTOCOL))
+		return psprintf("the API sent response headers larger than %d bytes",
+						MAX_HEADER_BYTES);
+	if (sockets_out_of_memory)
+		return "out of memory for libcurl's socket table";
+	return request->errbuf[0] ? request->errbuf : curl_easy_strerror(code);
 }
 
 /* Records the outcome of a finished transfer and frees its handle. */
@@ -514,27 +745,26 @@ finish_request(SfHttpRequest *request, CURLcode code)
 	request->status = status;
 	request->retry_after = retry_after > 0 ? (long) retry_after : -1;
 	request->transport_error = classify(code, request);
-	if (request->transport_error == SF_TRANSPORT_TOO_LARGE)
-		request->transport_message = "the response exceeded max_response_size";
-	else if (request->too_slow)
-		request->transport_message =
-			MemoryContextStrdup(request->cxt,
-								psprintf("the response arrived slower than %d bytes/s for %ld s",
-										 LOW_SPEED_BYTES, client->low_speed_window_ms / 1000));
-	else if (code != CURLE_OK)
-		request->transport_message = request->errbuf[0] ?
-			request->errbuf : (char *) curl_easy_strerror(code);
 	if (request->out_of_memory)
 	{
 		request->transport_error = SF_TRANSPORT_OTHER;
-		request->transport_message = "out of memory for the response body";
 		request->len = 0;
 	}
+	if (request->transport_error != SF_TRANSPORT_OK)
+		request->transport_message = MemoryContextStrdup(request->cxt,
+														 transport_message(request, code));
 	if (request->data == NULL)
 		request->data = "";		/* not owned: capacity stays 0 */
 	else
 		request->data[request->len] = '\0';
 
+	sf_server_count_finish(client->server, status,
+						   request->transport_error != SF_TRANSPORT_OK, request->len);
+	if ((status == 429 || status == 503) && request->retry_after > 0)
+		sf_server_hold(client->server,
+					   TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+												   Min(request->retry_after * 1000L,
+													   SF_MAX_HOLD_MS)));
 	detach_handle(request);
 
 	old = MemoryContextSwitchTo(client->cxt);
@@ -543,21 +773,205 @@ finish_request(SfHttpRequest *request, CURLcode code)
 	MemoryContextSwitchTo(old);
 }
 
+/* Stops a transfer that one of our own limits ended. */
+static void
+fail_request(SfHttpRequest *request, CURLcode code, const char *why)
+{
+	request->local_failure = why;
+	finish_request(request, code);
+}
+
 /*
- * Lets curl move every transfer of the backend forward without blocking,
- * and files the finished ones with the client that owns them.
+ * Adds the time the backend just waited to every transfer in curl, and
+ * ends those past connect_timeout (not connected yet), request_timeout, or
+ * the low-speed limit.  Time outside the waits, such as a client's pause
+ * between the fetches of a cursor, never counts.
  */
 static void
-drive_transfers(void)
+enforce_timeouts(TimestampTz began, TimestampTz now)
+{
+	dlist_mutable_iter iter;
+
+	dlist_foreach_modify(iter, &active_requests)
+	{
+		SfHttpRequest *request = dlist_container(SfHttpRequest, active_node, iter.cur);
+		const SfOptions *options = request->client->options;
+		int64		window_us = request->client->low_speed_window_us;
+		curl_off_t	pretransfer = 0;
+
+		request->active_us += now - Max(began, request->attached_at);
+		if (!request->connected &&
+			curl_easy_getinfo(request->handle, CURLINFO_PRETRANSFER_TIME_T,
+							  &pretransfer) == CURLE_OK && pretransfer > 0)
+			request->connected = true;
+		if (!request->connected &&
+			request->active_us >= options->connect_timeout * USECS_PER_SEC)
+			fail_request(request, CURLE_OPERATION_TIMEDOUT,
+						 psprintf("no connection within connect_timeout (%d s)",
+								  options->connect_timeout));
+		else if (request->active_us >= options->request_timeout * USECS_PER_SEC)
+			fail_request(request, CURLE_OPERATION_TIMEDOUT,
+						 psprintf("no complete answer within request_timeout (%d s)",
+								  options->request_timeout));
+		else if (request->len > 0 && request->window_start_us < 0)
+		{
+			request->window_start_us = request->active_us;
+			request->window_bytes = request->len;
+		}
+		else if (request->window_start_us >= 0 &&
+				 request->active_us - request->window_start_us >= window_us)
+		{
+			if ((int64) (request->len - request->window_bytes) * USECS_PER_SEC <
+				LOW_SPEED_BYTES * window_us)
+				fail_request(request, CURLE_OPERATION_TIMEDOUT,
+							 psprintf("the response arrived slower than %d bytes/s for %d s",
+									  LOW_SPEED_BYTES, (int) (window_us / USECS_PER_SEC)));
+			else
+			{
+				request->window_start_us = request->active_us;
+				request->window_bytes = request->len;
+			}
+		}
+	}
+}
+
+/* Milliseconds of waiting until the first of enforce_timeouts' limits. */
+static long
+ms_to_next_timeout(void)
+{
+	int64		soonest = -1;
+	dlist_iter	iter;
+
+	dlist_foreach(iter, &active_requests)
+	{
+		SfHttpRequest *request = dlist_container(SfHttpRequest, active_node, iter.cur);
+		const SfOptions *options = request->client->options;
+		int64		left = options->request_timeout * USECS_PER_SEC - request->active_us;
+
+		if (!request->connected)
+			left = Min(left, options->connect_timeout * USECS_PER_SEC - request->active_us);
+		if (request->window_start_us >= 0)
+			left = Min(left, request->window_start_us +
+					   request->client->low_speed_window_us - request->active_us);
+		left = Max(left, 0);
+		soonest = soonest < 0 ? left : Min(soonest, left);
+	}
+	return soonest < 0 ? -1 : (long) ((soonest + 999) / 1000);
+}
+
+/* Milliseconds from now until a time, at least 0. */
+static long
+ms_until(TimestampTz when)
+{
+	TimestampTz now = GetCurrentTimestamp();
+
+	return when <= now ? 0 : (long) ((when - now + 999) / 1000);
+}
+
+/*
+ * Rebuilds the wait set from curl's sockets.  The set is remembered before
+ * events are added, so that an error while adding leaves nothing leaked:
+ * the next call frees it.
+ */
+static void
+rebuild_wait_set(void)
+{
+	if (wait_set != NULL)
+		FreeWaitEventSet(wait_set);
+	wait_set = NULL;
+	wait_set = CreateWaitEventSet(TopMemoryContext, nsockets + 2);
+	AddWaitEventToSet(wait_set, WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, NULL);
+	if (IsUnderPostmaster)
+		AddWaitEventToSet(wait_set, WL_EXIT_ON_PM_DEATH, PGINVALID_SOCKET, NULL, NULL);
+	for (int i = 0; i < nsockets; i++)
+	{
+		uint32		events = 0;
+
+		if (sockets[i].what & CURL_POLL_IN)
+			events |= WL_SOCKET_READABLE;
+		if (sockets[i].what & CURL_POLL_OUT)
+			events |= WL_SOCKET_WRITEABLE;
+		if (events != 0)
+			AddWaitEventToSet(wait_set, events, sockets[i].fd, NULL, NULL);
+	}
+	sockets_changed = false;
+}
+
+static uint32
+api_wait_event(void)
+{
+#if PG_VERSION_NUM >= 170000
+	if (wait_event_api == 0)
+		wait_event_api = WaitEventExtensionNew("SubscriberFdwApi");
+	return wait_event_api;
+#else
+	return PG_WAIT_EXTENSION;
+#endif
+}
+
+static void
+socket_action(curl_socket_t fd, int flags)
 {
 	int			running;
+	CURLMcode	rc = curl_multi_socket_action(backend_multi, fd, flags, &running);
+
+	if (rc != CURLM_OK && rc != CURLM_BAD_SOCKET)
+		ereport(ERROR,
+				(errcode(ERRCODE_SYSTEM_ERROR),
+				 errmsg("libcurl failed to drive the HTTP requests"),
+				 errdetail("%s.", curl_multi_strerror(rc))));
+}
+
+/*
+ * Moves every transfer of the backend forward.  Waits up to timeout_ms
+ * (0: not at all, -1: as long as curl and the timeouts allow) for curl's
+ * sockets, its timer, or the latch, hands curl what happened, and files the
+ * finished transfers with the clients that own them.  A set latch (a
+ * cancel, statement_timeout, a released server slot) ends the wait at once.
+ */
+static void
+drive_transfers(long timeout_ms)
+{
+	WaitEvent	events[MAX_EVENTS];
+	int			nevents = 0;
+	TimestampTz began = GetCurrentTimestamp();
+	bool		latch_set = false;
+	long		limit;
 	int			queued;
 	CURLMsg    *msg;
 
-	if (curl_multi_perform(backend_multi, &running) != CURLM_OK)
-		ereport(ERROR,
-				(errcode(ERRCODE_SYSTEM_ERROR),
-				 errmsg("libcurl failed to drive the HTTP requests")));
+	if (sockets_changed || wait_set == NULL)
+		rebuild_wait_set();
+	if (timer_armed)
+	{
+		long		to_timer = ms_until(timer_deadline);
+
+		timeout_ms = timeout_ms < 0 ? to_timer : Min(timeout_ms, to_timer);
+	}
+	limit = ms_to_next_timeout();
+	if (limit >= 0)
+		timeout_ms = timeout_ms < 0 ? limit : Min(timeout_ms, limit);
+
+	nevents = WaitEventSetWait(wait_set, timeout_ms, events, MAX_EVENTS,
+							   api_wait_event());
+	for (int i = 0; i < nevents; i++)
+	{
+		if (events[i].events & WL_LATCH_SET)
+		{
+			ResetLatch(MyLatch);
+			latch_set = true;
+		}
+		else if (events[i].events & (WL_SOCKET_READABLE | WL_SOCKET_WRITEABLE))
+			socket_action(events[i].fd,
+						  ((events[i].events & WL_SOCKET_READABLE) ? CURL_CSELECT_IN : 0) |
+						  ((events[i].events & WL_SOCKET_WRITEABLE) ? CURL_CSELECT_OUT : 0));
+	}
+	if (timer_armed && timer_deadline <= GetCurrentTimestamp())
+	{
+		timer_armed = false;
+		socket_action(CURL_SOCKET_TIMEOUT, 0);
+	}
+
 	while ((msg = curl_multi_info_read(backend_multi, &queued)) != NULL)
 	{
 		SfHttpRequest *request = NULL;
@@ -568,48 +982,46 @@ drive_transfers(void)
 		if (request != NULL)
 			finish_request(request, msg->data.result);
 	}
+	enforce_timeouts(began, GetCurrentTimestamp());
+	sockets_out_of_memory = false;	/* told to the transfers it failed */
+	if (latch_set)
+		CHECK_FOR_INTERRUPTS();
 }
 
 /*
  * Returns a finished request of the client.  With wait, blocks until one
- * finishes, waking every WAIT_SLICE_MS to honour query cancel and
- * statement_timeout; returns NULL when the client has nothing left to do.
- * Without wait, only moves the transfers forward, which lets later chunks
- * arrive while the scan returns rows.
+ * finishes, on the latch and curl's sockets, so that query cancel and
+ * statement_timeout end the wait at once; returns NULL when the client has
+ * nothing left to do.  Without wait, only moves the transfers forward,
+ * which lets later chunks arrive while the scan returns rows.
  */
 SfHttpRequest *
 sf_http_next_finished(SfHttpClient *client, bool wait)
 {
 	for (;;)
 	{
-		long		timeout = WAIT_SLICE_MS;
+		TimestampTz next_start = start_due_requests(client);
+		long		timeout = -1;
 
-		start_due_requests(client);
-		if (client->running != NIL)
-			drive_transfers();
+		if (client->finished == NIL && client->running != NIL)
+			drive_transfers(0);
 		if (client->finished != NIL)
 		{
 			SfHttpRequest *request = linitial(client->finished);
 
+			sf_server_end_wait();
 			client->finished = list_delete_first(client->finished);
 			return request;
 		}
 		if (!wait || (client->running == NIL && client->waiting == NIL))
-			return NULL;
-
-		if (client->running == NIL)
 		{
-			SfHttpRequest *next = linitial(client->waiting);
-			long		secs;
-			int			usecs;
-
-			TimestampDifference(GetCurrentTimestamp(), next->start_after,
-								&secs, &usecs);
-			timeout = Min(timeout, secs * 1000 + usecs / 1000);
+			sf_server_end_wait();
+			return NULL;
 		}
-		if (timeout > 0)
-			curl_multi_poll(get_multi(), NULL, 0, (int) timeout, NULL);
-		CHECK_FOR_INTERRUPTS();
+		if (next_start != 0)
+			timeout = ms_until(next_start);
+		drive_transfers(timeout);
+		sf_server_end_wait();
 	}
 }
 

@@ -46,6 +46,7 @@ typedef enum SfOptionKind
 	KIND_UUID,
 	KIND_TEXT,
 	KIND_INT,
+	KIND_NUMBER,
 	KIND_BOOL,
 	KIND_TIMEZONE,
 	KIND_RESOURCE,
@@ -60,7 +61,7 @@ typedef struct SfOptionDef
 	int			levels;
 	SfOptionKind kind;
 	int			min;			/* KIND_INT only */
-	int			max;
+	int			max;			/* KIND_INT and KIND_NUMBER */
 	size_t		offset;			/* field of SfOptions, or -1 */
 	bool		sent;			/* the value goes into requests (headers, path) */
 } SfOptionDef;
@@ -81,6 +82,9 @@ static const SfOptionDef option_defs[] = {
 	{"max_response_size", LEVEL_SERVER | LEVEL_TABLE, KIND_INT, 1024, 134217728, OPT(max_response_size), false},
 	{"count_pushdown", LEVEL_SERVER | LEVEL_TABLE, KIND_BOOL, 0, 0, OPT(count_pushdown), false},
 	{"join_batch_size", LEVEL_SERVER | LEVEL_TABLE, KIND_INT, 1, 10000, OPT(join_batch_size), false},
+	{"max_requests_per_second", LEVEL_SERVER, KIND_NUMBER, 0, SF_MAX_RATE, OPT(max_requests_per_second), false},
+	{"max_server_concurrency", LEVEL_SERVER, KIND_INT, 1, 1000000, OPT(max_server_concurrency), false},
+	{"max_requests_per_query", LEVEL_SERVER | LEVEL_TABLE, KIND_INT, 1, INT_MAX, OPT(max_requests_per_query), false},
 	{"remote_timezone", LEVEL_SERVER, KIND_TIMEZONE, 0, 0, OPT(remote_timezone), false},
 	{"tls_verify", LEVEL_SERVER, KIND_BOOL, 0, 0, OPT(tls_verify), false},
 	{"ca_file", LEVEL_SERVER, KIND_TEXT, 0, 0, OPT(ca_file), false},
@@ -475,6 +479,23 @@ check_option_value(const SfOptionDef *def, DefElem *elem)
 									 def->name, def->min, def->max)));
 				break;
 			}
+		case KIND_NUMBER:
+			{
+				char	   *end;
+				double		number;
+
+				errno = 0;
+				number = strtod(value, &end);
+				if (errno != 0 || end == value || *end != '\0' ||
+					!(number > 0 && number <= def->max))
+					ereport(ERROR,
+							(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+							 errmsg("invalid value for option \"%s\": \"%s\"",
+									def->name, value),
+							 errhint("Option \"%s\" takes a number greater than 0 and at most %d, such as 2.5.",
+									 def->name, def->max)));
+				break;
+			}
 		case KIND_BOOL:
 			{
 				bool		unused;
@@ -609,6 +630,9 @@ apply_option(SfOptions *options, DefElem *elem)
 		case KIND_INT:
 			*(int *) field = atoi(defGetString(elem));
 			break;
+		case KIND_NUMBER:
+			*(double *) field = strtod(defGetString(elem), NULL);
+			break;
 		case KIND_BOOL:
 			*(bool *) field = defGetBoolean(elem);
 			break;
@@ -669,6 +693,7 @@ sf_get_options(Oid foreigntableid, Oid userid)
 	options->remote_timezone = "UTC";
 	options->tls_verify = true;
 	options->count_pushdown = true;
+	options->serverid = server->serverid;
 
 	foreach(lc, server->options)
 		apply_option(options, lfirst(lc));

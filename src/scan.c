@@ -315,6 +315,7 @@ retry(SfScan *scan, SfHttpRequest *failed)
 	scan->stats.retries++;
 	again = sf_http_request_create(scan->client, failed->method, failed->target,
 								   failed->body, stream);
+	sf_http_mark_retry(again);
 	sf_http_submit(again, backoff_ms(stream->attempt, failed->retry_after));
 	sf_http_request_release(failed);
 	return true;

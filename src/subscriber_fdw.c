@@ -140,6 +140,7 @@ void
 _PG_init(void)
 {
 	sf_http_global_init();
+	sf_shared_state_init();
 	sf_batch_join_init();
 }
 

@@ -7,10 +7,12 @@
  * The extension turns the REST endpoints of an IoT connectivity platform
  * into foreign tables.  Each endpoint is described as data in catalog.c; one
  * scan engine (scan.c) drives the requests of any of them through the HTTP
- * client (http_client.c, the only file that sees libcurl); json.c reads the
- * JSON syntax, envelope.c the top level of a response, and tuple.c and
- * convert.c turn its records into tuples.  batch_join.c joins a foreign
- * table on its key by handing the engine the keys of many outer rows.
+ * client (http_client.c, the only file that sees libcurl), whose requests
+ * start when their server's limits let them (shared_state.c: shared memory
+ * when the library is preloaded); json.c reads the JSON syntax, envelope.c
+ * the top level of a response, and tuple.c and convert.c turn its records
+ * into tuples.  batch_join.c joins a foreign table on its key by handing the
+ * engine the keys of many outer rows.
  *
  *-------------------------------------------------------------------------
  */
@@ -21,11 +23,12 @@
 
 #include "access/attnum.h"
 #include "fmgr.h"
+#include "lib/ilist.h"
 #include "nodes/execnodes.h"
 #include "nodes/pathnodes.h"
 #include "utils/palloc.h"
 
-#define SUBSCRIBER_FDW_VERSION "1.0"
+#define SUBSCRIBER_FDW_VERSION "1.1"
 
 /* ----------------------------------------------------------------
  * catalog.c: the remote endpoints, described as data
@@ -163,6 +166,9 @@ typedef struct SfOptions
 	int			max_response_size;	/* bytes */
 	bool		count_pushdown; /* count(*) from the API's totals */
 	int			join_batch_size;	/* outer rows of one batched join batch */
+	double		max_requests_per_second;	/* 0: unlimited */
+	int			max_server_concurrency; /* 0: unlimited */
+	int			max_requests_per_query; /* 0: unlimited */
 	char	   *remote_timezone;
 	bool		tls_verify;
 	char	   *ca_file;
@@ -172,6 +178,8 @@ typedef struct SfOptions
 	char	   *username;
 	char	   *password;
 	char	   *token;
+	/* the server the options are of */
+	Oid			serverid;
 } SfOptions;
 
 extern SfOptions *sf_get_options(Oid foreigntableid, Oid userid);
@@ -191,6 +199,7 @@ typedef enum SfTransportError
 	SF_TRANSPORT_TIMEOUT,		/* connect, request or low-speed timeout */
 	SF_TRANSPORT_BROKEN,		/* connection reset or closed mid-response */
 	SF_TRANSPORT_TOO_LARGE,		/* body exceeded max_response_size */
+	SF_TRANSPORT_PROTOCOL,		/* an answer that breaks HTTP or our limits */
 	SF_TRANSPORT_OTHER
 } SfTransportError;
 
@@ -220,10 +229,21 @@ typedef struct SfHttpRequest
 	size_t		limit;
 	bool		overflowed;
 	bool		out_of_memory;
-	bool		too_slow;
-	TimestampTz window_start;	/* low-speed check: start of the window */
-	int64		window_bytes;	/* and the bytes received by then */
+	bool		is_retry;		/* counted as a retry in the statistics */
+	const char *local_failure;	/* why we stopped the transfer, or NULL */
+	size_t		header_bytes;	/* response header bytes so far */
+	char		encoding[64];	/* an unrequested Content-Encoding */
+	dlist_node	active_node;	/* in the backend's list while in curl */
+	TimestampTz attached_at;	/* when it was handed to curl */
+	int64		active_us;		/* time the backend waited for it */
+	bool		connected;		/* connected, TLS handshake included */
+	int64		window_start_us;	/* low-speed check: active time at the
+									 * window's start, -1 before any byte */
+	size_t		window_bytes;	/* and the bytes received by then */
 	TimestampTz start_after;
+	TimestampTz limit_wait_since;	/* first refused by a limit, or 0 */
+	struct SfServerState *server;	/* its server's limits, while admitted */
+	uint64		server_epoch;	/* see sf_server_release */
 	char	   *errbuf;
 } SfHttpRequest;
 
@@ -237,12 +257,51 @@ extern SfHttpRequest *sf_http_request_create(SfHttpClient *client,
 											 const char *body,
 											 void *owner);
 extern void sf_http_submit(SfHttpRequest *request, int delay_ms);
+extern void sf_http_mark_retry(SfHttpRequest *request);
 extern SfHttpRequest *sf_http_next_finished(SfHttpClient *client, bool wait);
 extern int	sf_http_pending(SfHttpClient *client);
 extern void sf_http_request_release(SfHttpRequest *request);
 extern void sf_http_cancel_all(SfHttpClient *client);
 extern char *sf_http_escape_segment(const char *value);
 extern const char *sf_http_method_name(SfHttpMethod method);
+
+/* ----------------------------------------------------------------
+ * shared_state.c: per-server limits and statistics in shared memory
+ * ----------------------------------------------------------------
+ */
+
+/* Servers whose state shared memory holds; past it, state is per session. */
+#define SF_MAX_SERVERS			64
+
+/* The highest max_requests_per_second: the window remembers that many starts. */
+#define SF_MAX_RATE				1000
+
+/* The longest hold that a Retry-After puts on a server, in milliseconds. */
+#define SF_MAX_HOLD_MS			30000
+
+typedef struct SfServerState SfServerState;
+
+/* Why sf_server_admit refused a request. */
+typedef enum SfAdmission
+{
+	SF_ADMITTED,
+	SF_WAIT_UNTIL,				/* the rate or a Retry-After: wait until *until */
+	SF_WAIT_RELEASE				/* max_server_concurrency: wait for a release */
+} SfAdmission;
+
+extern void sf_shared_state_init(void);
+extern SfServerState *sf_server_state(Oid serverid);
+extern SfAdmission sf_server_admit(SfServerState *state, const SfOptions *options,
+								   TimestampTz now, TimestampTz *until,
+								   uint64 *epoch);
+extern void sf_server_release(SfServerState *state, uint64 epoch);
+extern void sf_server_end_wait(void);
+extern void sf_server_hold(SfServerState *state, TimestampTz until);
+extern void sf_server_count_start(SfServerState *state, bool is_retry,
+								  int64 wait_us);
+extern void sf_server_count_finish(SfServerState *state, long status,
+								   bool failed, size_t bytes);
+extern void sf_query_budget_take(const SfOptions *options);
 
 /* ----------------------------------------------------------------
  * json.c: JSON syntax, the structural scan and the record parser

@@ -56,7 +56,9 @@ sf_as_owner() {
 	fi
 }
 
-# Starts a cluster on 127.0.0.1 in a fresh temporary directory.
+# Starts a cluster on 127.0.0.1 in a fresh temporary directory.  With
+# SF_PRELOAD=1 the library is in shared_preload_libraries, so that the limits
+# of SPEC 10 hold for the whole instance.
 sf_start_cluster() {
 	SF_TMP=$(mktemp -d /tmp/subscriber_fdw.XXXXXX)
 	chmod 755 "$SF_TMP"
@@ -75,6 +77,8 @@ sf_start_cluster() {
 		shared_buffers = 128MB
 		log_min_messages = ${SF_LOG_MIN_MESSAGES:-warning}
 	EOF
+	[ -n "${SF_PRELOAD:-}" ] &&
+		echo "shared_preload_libraries = 'subscriber_fdw'" >>"$SF_PGDATA/postgresql.conf"
 	if [ -n "${SF_PG_WRAPPER:-}" ]; then
 		# e.g. valgrind: the postmaster runs under the wrapper, children too
 		sf_as_owner $SF_PG_WRAPPER "$(sf_pg_bin)/postgres" -D "$SF_PGDATA" \
@@ -104,7 +108,22 @@ sf_start_simulator() {
 	sf_log "simulator listening on $SIM_URL"
 }
 
+# Starts a second, preloaded cluster beside the running one (and its
+# simulator), for the tests of shared limits: sets PRELOAD_PGPORT and
+# PRELOAD_PGDATA; sf_cleanup stops it too.
+sf_start_preloaded_cluster() {
+	local tmp=$SF_TMP pgdata=$SF_PGDATA port=$PGPORT
+	SF_PRELOAD=1 sf_start_cluster
+	PRELOAD_TMP=$SF_TMP PRELOAD_PGDATA=$SF_PGDATA PRELOAD_PGPORT=$PGPORT
+	SF_TMP=$tmp SF_PGDATA=$pgdata PGPORT=$port
+	export PRELOAD_PGPORT
+}
+
 sf_cleanup() {
+	if [ -n "${PRELOAD_PGDATA:-}" ] && [ -d "$PRELOAD_PGDATA" ]; then
+		sf_as_owner "$(sf_pg_bin)/pg_ctl" -D "$PRELOAD_PGDATA" -m immediate stop >/dev/null 2>&1
+		[ -n "${SF_KEEP_TMP:-}" ] || rm -rf "$PRELOAD_TMP"
+	fi
 	[ -n "${SF_SIM_PID:-}" ] && kill "$SF_SIM_PID" 2>/dev/null
 	if [ -n "${SF_PGDATA:-}" ] && [ -d "$SF_PGDATA" ]; then
 		sf_as_owner "$(sf_pg_bin)/pg_ctl" -D "$SF_PGDATA" -m immediate stop >/dev/null 2>&1

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of subscriber_fdw: the pg_regress suite (make installcheck)
 # and the pgTAP suite (pg_prove), against the bundled API simulator, on a
-# throw-away cluster.  Installs missing Debian packages when run as root.
+# throw-away cluster, and the tests of shared limits on a second one that
+# preloads the library.  Installs missing Debian packages when run as root.
 #
 #   bash test/run_tests.sh
 #
@@ -26,12 +27,20 @@ PGDATABASE=tap pg_prove --ext .sql -r test/pgtap || pgtap_status=$?
 
 # shell tests that need more than SQL: a libpq client, the real drivers of
 # BI tools (pgjdbc, psycopg2, psqlODBC), TLS, secrets in the server log,
-# cancel and termination from outside; each prints TAP
+# cancel and termination from outside, error paths, a LATIN1 database,
+# limits and paused cursors against the simulator's log; each prints TAP
 sf_log "shell tests: prove"
 shell_status=0
 SF_PGLOG="$SF_TMP/postgres.log" prove --exec bash \
 	test/client.sh test/pgjdbc.sh test/psycopg2.sh test/odbc.sh \
-	test/tls.sh test/secrets.sh test/cancel.sh test/error_paths.sh test/encoding.sh || shell_status=$?
+	test/tls.sh test/secrets.sh test/cancel.sh test/error_paths.sh test/encoding.sh \
+	test/limits.sh || shell_status=$?
+
+# the limits shared by the sessions of an instance, on a second cluster
+# that preloads the library (the main one does not: session scope)
+sf_log "shell tests on a cluster with shared_preload_libraries: prove"
+sf_start_preloaded_cluster
+PGPORT=$PRELOAD_PGPORT prove --exec bash test/shared_limits.sh || shell_status=$?
 
 # a short fuzz run on every test run; the long one is in the README
 sf_log "fuzz: 3000 mutated bodies"

@@ -4,6 +4,7 @@ endpoints, the control API and a representative set of faults.
 Prints "N passed, M failed" and exits non-zero on failure."""
 
 import base64
+import gzip
 import http.client
 import json
 import os
@@ -233,7 +234,7 @@ def run(sim):
     c.close()
     st, h, j = sim.js("GET", "/_sim/stats", auth=None)
     check("keep-alive one connection", j["connections"] == conns0 + 2, (conns0, j))  # +1 for this stats request
-    st, h, log = sim.js("GET", "/_sim/log?path_contains=size%3D2", auth=None)
+    st, h, log = sim.js("GET", "/_sim/log?path_contains=size%3D2&settle=1", auth=None)
     check("log filter", len(log) == 5 and all(e["path"].endswith("size=2") for e in log), len(log))
     check("log same conn", len({e["conn"] for e in log}) == 1)
     e = log[0]
@@ -370,6 +371,17 @@ def run(sim):
     st, h, data = sim.req("GET", F + "oversize=3000000/api/v2/customer/%s/subscriber" % C3)
     check("oversize", len(data) >= 3000000 and len(json.loads(data)["padding"]) > 2900000 and
           len(json.loads(data)["content"]) == 3)
+    t0 = time.time()
+    sim.req("GET", F + "slow=600,times=1,id=slow1/api/v2/customer/%s/subscriber" % C3)
+    t1 = time.time()
+    sim.req("GET", F + "slow=600,times=1,id=slow1/api/v2/customer/%s/subscriber" % C3)
+    t2 = time.time()
+    check("slow only while active", t1 - t0 >= 0.55 and t2 - t1 < 0.5, (t1 - t0, t2 - t1))
+    st, h, data = sim.req("GET", F + "gzip=1/api/v2/customer/%s/subscriber" % C3)
+    check("gzip", h.get("content-encoding") == "gzip" and
+          len(json.loads(gzip.decompress(data))["content"]) == 3, h)
+    st, h, data = sim.req("GET", F + "big_header=60000/api/v2/customer/%s/subscriber" % C3)
+    check("big_header", len(h.get("x-padding", "")) == 60000 and parses(data))
     st, h, j = sim.js("GET", F + "bogus=1/api/v2/customer/%s/subscriber" % C3)
     check("unknown fault key", st == 400)
     st, h, j = sim.js("GET", F + "id=xyz,times=1,status=500/api/v2/customer/%s/subscriber" % C3)

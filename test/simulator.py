@@ -110,19 +110,28 @@ FAULTS: base path /_fault/<spec>/...  spec = comma-separated key=value:
   1 to 3 of bit flips, byte insertions and deletions, truncation, swaps of
   brackets, quotes, commas and colons, huge numbers, deep nesting, duplicated
   spans, and values replaced by values of other JSON types (see fuzz_body()).
+  slow=MS delays the answer like delay=, but only while active (see below).
+  big_header=BYTES adds a response header "X-Padding" of that many bytes;
+  gzip=1 sends the body gzip-compressed with "Content-Encoding: gzip",
+  although the request never asked for it (no Accept-Encoding).
   Counter n = requests seen under this exact spec string since the last reset
-  (1-based).  status/error/body/reset/redirect/lose/no_total apply when
+  (1-based).  status/error/body/reset/redirect/lose/no_total/big_header/gzip/
+  slow apply when
   after < n <= after + times (after defaults to 0, times to infinity).
   delay, trickle, oversize, pit_rotate, never_end, pit_expire_after, total
   always apply.  Unknown keys -> 400 {"errorCode":"SIM_FAULT",...}.
 
-CONTROL (no auth): GET /_sim/log[?since=SEQ&path_contains=STR],
-  POST /_sim/reset, GET /_sim/stats.
+CONTROL (no auth): GET /_sim/log[?since=SEQ&path_contains=STR&settle=1],
+  POST /_sim/reset, GET /_sim/stats.  A request is logged once its answer is
+  sent; with settle=1 the log waits (up to 2 s) until every API request that
+  has started (and whose path holds path_contains) is logged, so that a
+  client that just read an answer finds it there.
 """
 
 import argparse
 import base64
 import collections
+import gzip
 import json
 import operator
 import os
@@ -625,6 +634,7 @@ class State:
         self.seq = 0
         self.connections = 0
         self.requests = 0
+        self.unlogged = {}  # id -> path of API requests started, not yet logged
         self.fault_counts = {}
         self.pits = collections.OrderedDict()  # id -> dict
         self.pit_counter = 0
@@ -700,7 +710,8 @@ def api_error(code, msg):
 FAULT_KEYS = {"delay", "status", "error", "retry_after", "times", "after", "body", "trickle",
               "oversize", "reset", "redirect", "pit_rotate", "never_end", "pit_expire_after", "total",
               "id", "seed", "lose", "total_pages", "total_elements", "no_pageable", "ignore_page",
-              "empty_page", "message_bytes", "cursor_bytes", "tiny_records", "no_total", "set"}
+              "empty_page", "message_bytes", "cursor_bytes", "tiny_records", "no_total", "set",
+              "big_header", "gzip", "slow"}
 BODY_KINDS = {"malformed", "truncated", "notjson", "content_string", "record_array", "deep",
               "bad_utf8", "nul", "bignum", "dupkey", "trailing", "empty", "lie_length", "fuzz",
               "no_records", "code_number", "code_escaped", "code_duplicate", "bad_member",
@@ -1179,6 +1190,14 @@ class Handler(BaseHTTPRequestHandler):
             q = urllib.parse.parse_qs(query)
             since = int(q.get("since", ["0"])[-1])
             pc = q.get("path_contains", [None])[-1]
+            if q.get("settle", ["0"])[-1] == "1":
+                deadline = time.time() + 2
+                while time.time() < deadline:
+                    with st.lock:
+                        busy = any(pc is None or pc in p for p in st.unlogged.values())
+                    if not busy:
+                        break
+                    time.sleep(0.01)
             with st.lock:
                 ents = [e for e in st.log if e["seq"] > since and (pc is None or pc in e["path"])]
             body = jb(ents)
@@ -1215,11 +1234,15 @@ class Handler(BaseHTTPRequestHandler):
                  "body": body.decode("utf-8", "replace"), "tenant": hdr.get("tenant"),
                  "accept": hdr.get("Accept"), "auth": scheme, "status": 0,
                  "start": self.t0, "end": 0.0, "records": -1}
+        with STATE.lock:
+            STATE.unlogged[id(entry)] = raw
         try:
             self._serve(path, query, body, entry)
         finally:
             entry["end"] = time.time()
             STATE.add_log(entry)
+            with STATE.lock:
+                del STATE.unlogged[id(entry)]
 
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _dispatch
 
@@ -1258,6 +1281,8 @@ class Handler(BaseHTTPRequestHandler):
             fault["_active"] = n > after and (times is None or n <= after + times)
         if fault.get("delay"):
             time.sleep(fault["delay"] / 1000.0)
+        if fault.get("slow") and fault["_active"]:
+            time.sleep(fault["slow"] / 1000.0)
         # authentication
         auth = self.headers.get("Authorization") or ""
         ok = False
@@ -1333,6 +1358,14 @@ class Handler(BaseHTTPRequestHandler):
             bodyb, ctype, lie = mutate_body(r, fault["body"])
         else:
             bodyb = None
+        if active and (fault.get("gzip") or fault.get("big_header")):
+            if bodyb is None:
+                bodyb = r.full()
+            if fault.get("gzip"):
+                bodyb = gzip.compress(bodyb)
+                hdrs.append(("Content-Encoding", "gzip"))
+            if fault.get("big_header"):
+                hdrs.append(("X-Padding", "x" * fault["big_header"]))
         trickle = fault.get("trickle")
         oversize = fault.get("oversize")
         if oversize:

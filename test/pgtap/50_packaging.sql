@@ -7,10 +7,9 @@
 -- The discipline (README, "Versions and upgrades"): default_version in the
 -- control file; sql/subscriber_fdw--X.Y.sql installs version X.Y and
 -- sql/subscriber_fdw--X.Y--X.Z.sql updates X.Y to X.Z; released scripts are
--- never edited or removed.  With one version there is no update path yet;
--- once there is a second, every available version is installed and updated
--- to the default here, each inside this file's transaction, which is rolled
--- back at the end.
+-- never edited or removed.  Every available version is installed and updated
+-- to the default here (1.0 to 1.1 today), each inside this file's
+-- transaction, which is rolled back at the end.
 \ir include/preamble.psql
 
 -- the default version, the versions that can be installed, the script files
@@ -56,7 +55,7 @@ EXCEPTION WHEN OTHERS THEN
 END
 $$;
 
-SELECT plan(22 + (SELECT count(*)::int FROM pkg_paths));
+SELECT plan(26 + (SELECT count(*)::int FROM pkg_paths));
 
 -- versions
 SELECT has_extension('subscriber_fdw');
@@ -114,8 +113,20 @@ SELECT set_eq($$SELECT pg_describe_object(classid, objid, objsubid)
               ARRAY['function subscriber_fdw_handler()',
                     'function subscriber_fdw_validator(text[],oid)',
                     'function subscriber_fdw_version()',
+                    'function subscriber_fdw_stats()',
+                    'function subscriber_fdw_stats_reset()',
+                    'view subscriber_fdw_stats',
                     'foreign-data wrapper subscriber_fdw'],
               'the extension has exactly these members');
+SELECT has_view('subscriber_fdw_stats');
+SELECT columns_are('subscriber_fdw_stats',
+                   ARRAY['server', 'scope', 'requests', 'retries', 'errors', 'throttled',
+                         'bytes_received', 'wait_ms', 'in_flight', 'stats_reset'],
+                   'the view has the columns of SPEC 10');
+SELECT col_type_is('subscriber_fdw_stats', 'stats_reset', 'timestamp with time zone',
+                   'stats_reset is a timestamptz');
+SELECT ok(NOT has_function_privilege('public', 'subscriber_fdw_stats_reset()', 'EXECUTE'),
+          'PUBLIC may not reset the statistics');
 SELECT ok((SELECT extrelocatable FROM pg_extension WHERE extname = 'subscriber_fdw'),
           'the extension is relocatable');
 SELECT ok(NOT has_foreign_data_wrapper_privilege('public', 'subscriber_fdw', 'USAGE'),
