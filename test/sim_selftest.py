@@ -9,6 +9,7 @@ import http.client
 import json
 import os
 import random
+import re
 import socket
 import subprocess
 import sys
@@ -195,6 +196,9 @@ def run(sim):
     check("astDataRatTypeLabel", "astDataRatTypeLabel" in recs[2] and "lastDataRatTypeLabel" not in recs[2])
     check("eId", recs[3]["eId"] == "00909231222999920000000000003" and "eId" not in r4)
     check("number", recs[123]["dailyDataUsage"] == 12.3 and r13["profile"][1]["iccid"] == "89357110002000000131")
+
+    # -- the varied family ------------------------------------------------
+    varied(sim)
 
     # -- sessions -------------------------------------------------------
     sp = "/pcc/spcm/subscribers/%s/sessions"
@@ -402,7 +406,75 @@ def run(sim):
     check("reset clears fault counters", st == 503)
 
     # -- throughput --------------------------------------------------------
-    cust = "cccccccc-0000-4000-8000-000000200000"
+    for cust in ("cccccccc-0000-4000-8000-000000200000", "cccccccc-0000-4000-9999-000000200000"):
+        throughput(sim, cust)
+
+
+def varied(sim):
+    """The varied family: the fast renderer's bytes equal the reference's for
+    every shape (i % 5040) on both endpoints, and each quirk has its share."""
+    D, N = "000000010080", 10080
+    cust = "cccccccc-0000-4000-9999-" + D
+    recs, pit, seen = [], "", 0
+    c = sim.conn()
+    while seen < N:
+        st, h, data = sim.req("POST", det_path(cust), {"pitId": pit, "pitKeepAlive": 2, "size": 10000}, conn=c)
+        j = json.loads(data)
+        if st != 200 or not j["content"]:
+            break
+        recs.append(data[data.index(b'"content":[') + 11: data.rindex(b'],"pitId":')])
+        seen += j["recordAmount"]
+        pit = j["pitId"]
+    c.close()
+    want = b",".join(simmod.varied_dumps(simmod.varied_detail_obj(D, N, i), simmod.varied_escaped(i))
+                     for i in range(N))
+    check("varied details = reference bytes", b",".join(recs) == want, (len(recs), len(want)))
+    got = []
+    for page in (1, 2):
+        st, h, data = sim.req("GET", "/api/v2/customer/%s/subscriber?page=%d&size=10000" % (cust.upper(), page))
+        got.append(data[data.index(b'"content":[') + 11: data.rindex(b'],"pageable":')])
+    want_s = b",".join(simmod.varied_dumps(simmod.varied_subscriber_obj(D, N, i), simmod.varied_escaped(i))
+                       for i in range(N))
+    check("varied subscribers = reference bytes", b",".join(got) == want_s)
+    objs = json.loads(b"[" + b",".join(recs) + b"]")
+    subs = json.loads(b"[" + b",".join(got) + b"]")
+    check("varied both endpoints agree", all(
+        s_[k] == d_[k] for s_, d_ in zip(subs, objs) for k in ("subscriberId", "status", "customerId", "customerName"))
+        and all(s_["imsiMsisdnPairs"] == d_["profile"][0]["imsiMsisdnPairs"] and
+                s_["iccid"] == d_["profile"][0]["iccid"] for s_, d_ in zip(subs, objs)))
+    check("varied names decode", {o["customerName"] for o in objs} == set(simmod.V_NAMES))
+    texts = [simmod.varied_dumps(simmod.varied_detail_obj(D, N, i), simmod.varied_escaped(i)) for i in range(N)]
+
+    def share(pred):
+        return sum(1 for i in range(N) if pred(i, texts[i], objs[i])) / N
+    shares = {
+        "\\u escape": (share(lambda i, t, o: b"\\u" in t), 0.45, 0.55),
+        "raw UTF-8": (share(lambda i, t, o: max(t) > 0x7f), 0.10, 0.30),
+        "escaped quote": (share(lambda i, t, o: b'\\"' in t), 0.10, 0.20),
+        "escaped slash": (share(lambda i, t, o: b"\\/" in t), 0.20, 0.50),
+        "number as string": (share(lambda i, t, o: isinstance(o["weeklySmsUsage"], str)), 0.10, 0.12),
+        "19 digits": (share(lambda i, t, o: re.search(rb'"dailyDataUsage":"?[0-9]{4}[.][0-9]{15}"?,', t)), 0.19, 0.21),
+        "12.0": (share(lambda i, t, o: re.search(rb'"weeklySmsUsage":"?[0-9]+[.]0"?,', t)), 0.19, 0.21),
+        "IPv6": (share(lambda i, t, o: ":" in o["lastIp"]), 0.24, 0.26),
+        '"" object': (share(lambda i, t, o: "" in (o["lastConnectedNetwork"], o["lastUsageLocation"])), 0.12, 0.13),
+        "two profiles": (share(lambda i, t, o: len(o["profile"]) == 2 and "eId" in o), 0.33, 0.34),
+        "extra members": (share(lambda i, t, o: "_links" in o and "tags" in o), 0.24, 0.26),
+        "T separator": (share(lambda i, t, o: "T" in o["lastDataSessionRecord"]), 0.42, 0.44),
+        "0 digits": (share(lambda i, t, o: len(o["lastDataSessionRecord"]) == 19), 0.33, 0.34),
+        "3 digits": (share(lambda i, t, o: len(o["lastDataSessionRecord"]) == 23), 0.33, 0.34),
+        "6 digits": (share(lambda i, t, o: len(o["lastDataSessionRecord"]) == 26), 0.33, 0.34),
+        "meisv": (share(lambda i, t, o: "meisv" in o), 0.11, 0.12),
+        "astDataRatTypeLabel": (share(lambda i, t, o: "astDataRatTypeLabel" in o), 0.19, 0.21),
+    }
+    for name, (v, lo, hi) in shares.items():
+        check("varied share %s %.3f in [%.2f, %.2f]" % (name, v, lo, hi), lo <= v <= hi)
+    check("varied surrogate pair", "\U0001f69a" in objs[12]["customerName"] and
+          b"\\ud83d\\ude9a" in texts[5] and "\U0001f69a".encode() in texts[12])
+    st, h, j = sim.js("POST", det_path("cccccccc-0000-4000-9991-" + D), {"size": 5})
+    check("varied sub-customer is no customer", st == 404 and j["errorCode"] == "CUSTOMER_1002")
+
+
+def throughput(sim, cust):
     c = sim.conn()
     t0 = time.time()
     recs_n, pit, nbytes = 0, "", 0
@@ -425,8 +497,8 @@ def run(sim):
     dt = time.time() - t0
     c.close()
     check("throughput run complete", recs_n == 200000, recs_n)
-    print("throughput: %d detail records (%.1f MB) in %.2f s over one keep-alive connection = %.0f records/s"
-          % (recs_n, nbytes / 1e6, dt, recs_n / dt))
+    print("throughput (%s): %d detail records (%.1f MB) in %.2f s over one keep-alive connection = %.0f records/s"
+          % ("varied" if "-9999-" in cust else "plain", recs_n, nbytes / 1e6, dt, recs_n / dt))
 
 
 if __name__ == "__main__":

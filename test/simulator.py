@@ -18,8 +18,9 @@ or "Authorization: Bearer TOKEN".  Otherwise 401
 {"errorCode":"AUTH_401","errorMessage":"Unauthorized"} + WWW-Authenticate.
 
 CUSTOMERS: cccccccc-0000-4000-8000-NNNNNNNNNNNN (12 decimal digits, any case)
-has N = int(digits) subscribers; S below is those 12 digits.  Any other UUID ->
-404 CUSTOMER_1002; a non-UUID id -> 400 GLOBAL_1000.
+has N = int(digits) subscribers; S below is those 12 digits.  Any other UUID
+(but the VARIED CUSTOMERS below) -> 404 CUSTOMER_1002; a non-UUID id -> 400
+GLOBAL_1000.
 
 SUBSCRIBER i (0-based, i < N) of customer S -- both endpoints:
   subscriberId  "%08x-%s-4%s-a%s-%s0000000000" % (i, S[0:4], S[4:7], S[7:10], S[10:12])
@@ -77,6 +78,70 @@ subscriber_details record i, keys in order:
   i % 12 == 1  lastUsageLocation is "" (string instead of object)
  detail_obj() / subscriber_obj() below are the slow reference implementations
  (Python dicts); the fast renderer produces exactly json.dumps(obj, separators=(",",":")).
+
+VARIED CUSTOMERS: cccccccc-0000-4000-9999-DDDDDDDDDDDD (12 decimal digits D, any
+case) has N = int(D) subscribers, served by both customer endpoints, whose
+records carry every quirk of the seeds and of issue 15, each in a share of the
+records (the benchmark's main data set).  With a = i % 16, b = i % 9, c = i % 5,
+d = i % 7 (a record's shape is a function of i % 5040):
+  escaping style    a < 11 (11/16): every string is sent with non-ASCII as \\uXXXX
+                    (surrogate pairs above U+FFFF), "/" as \\/ and & ' < > as
+                    \\u0026 etc.; otherwise raw UTF-8.  " and \\ always escaped.
+                    (About half of all records hold a \\u escape: 5/7 * 11/16.)
+  subscriberId  "%08x-%s-4%s-b%s-%s0000000000" % (i, D[0:4], D[4:7], D[7:10], D[10:12])
+  status        STATUSES[i % 4]
+  imsiMsisdnPairs (the first profile's): count 1 + i % 2; pair k:
+     imsi "21407" + D[-3:] + "%06d%d" % (i, k), msisdn "34" + D[-3:] + "%06d%d" % (i, k)
+     isLastActive  k == count - 1, except all false when b == 3 or i % 35 == 13
+  iccid (the first profile's)  "89445" + D[-4:] + "%010d" % (2 * i)
+  extra members (a % 4 == 1): "simVersion":"2.1","tags":["iot","fleet"] after
+     status, and "_links":{"self":{"href":"/api/v2/subscribers/<subscriberId>"}} last
+  imei          "86%013d" % i    -- absent when c == 4 and i is odd
+  imeisv        "86%013d%d" % (i, i % 10)  (key "meisv" when b == 7, details only)
+  customerId, customerName: j = d; j in (0, 6): the customer itself (lower case),
+     "Gualas LTD"; else "cccccccc-0000-4000-999<j>-" + D and V_NAMES[j]:
+     1 "Caf\\u00e9 T\\u00e9l\\u00e9com", 2 "\\"Quoted\\" Logistics & Co", 3 "M\\u00fcller & S\\u00f6hne GmbH",
+     4 "\\u6771\\u4eac IoT \\u682a\\u5f0f\\u4f1a\\u793e", 5 "Fleet/Ops \\U0001f69a Ltd"
+customer_subscribers keys, in order: subscriberId, imsiMsisdnPairs, iccid, status,
+  [simVersion, tags], imei, imeisv, customerId, customerName, [_links]
+subscriber_details keys, in order: subscriberId, eId (b % 3 == 0: an eSIM,
+  "89049032" + D[-5:] + "%016d" % i), profile, status, [simVersion, tags], imei,
+  imeisv|meisv, customerId, customerName, the six usages, lastConnectedNetwork,
+  lastUsageLocation, lastIp, lastRatType, lastRatTypeLabel, lastDataRatType,
+  lastDataRatTypeLabel|astDataRatTypeLabel (c == 2), lastApn, isInDataSession,
+  lastDataSession, lastDataSessionRecord, firstActivatedTime, [_links]
+  profile       the first profile; an eSIM has a second one, iccid "89445" + D[-4:]
+                + "%010d" % (2 * i + 1), pairs [{"imsi": "21407" + D[-3:] + "%06d9" % i,
+                "msisdn": "34" + D[-3:] + "%06d9" % i, "isLastActive": b == 3 and
+                i % 35 != 13}] (the active pair in the second profile when b == 3)
+  SMS usages    daily i % 50, weekly i % 350, monthly i % 1500; sent as "%d.0" (12.0)
+                when c == 1
+  data usages   daily (i % 1000) / 10, weekly (i % 7000) / 10, monthly (i % 30000) / 10,
+                one decimal; daily and monthly with 19 digits when c == 3:
+                "%d.%015d" % (1000 + i % 9000, (i * M) % 10**15), M = 2654435761
+                (daily), 1000003 (monthly)
+  b == 4        all six usages sent as JSON strings of the same text ("12.0", "23")
+  lastConnectedNetwork  "" when a == 6 (and isInDataSession absent); else
+                {"mcc":"214","mnc":"%02d" % (i % 10),"plmn":"ESP%02d" % (i % 10),
+                 "countryCode":COUNTRIES[i % 4]}
+  lastUsageLocation     "" when a == 14; else {"mcc":"214","mnc":"07","lac":"",
+                 "tac":"%d" % i,"cid":"","sac":"","rac":"","enb":""}
+  lastIp        a == 8: "" (and firstActivatedTime ""); a in (3, 11): "2001:db8:%x::%x";
+                a == 7: "2001:0DB8:0000:%04X:0000:0000:0000:%04X" (of i >> 16, i & 0xffff);
+                a == 15: "::ffff:10.%d.%d.%d"; else "10.%d.%d.%d" (of the bytes of i
+                as in the family above)
+  lastRatType, lastDataRatType, both labels: V_RATS[d % 3]; lastApn V_APNS[i % 3]
+  isInDataSession  i % 2 == 1
+  timestamps    "%d-%02d-%02d%s%02d:%02d:%02d" % (year, 1 + i % 12, 1 + i % 28, sep,
+                i % 24, i % 60, (i // 60) % 60), sep "T" when d in (1, 3, 5) else " ",
+                then 0, 3 (".%03d" % ((i % 1000000) // 1000)) or 6 (".%06d" % (i % 1000000))
+                fractional digits: with g = b // 3, lastDataSession 2023 with
+                (0, 3, 6)[g] digits (null when d == 4 and a is even),
+                lastDataSessionRecord 2024 with (0, 3, 6)[(g + 1) % 3],
+                firstActivatedTime 2022 with (0, 3, 6)[(g + 2) % 3]
+ varied_detail_obj() / varied_subscriber_obj() are the reference implementations
+ (dicts; JNum holds a number's exact text), varied_dumps() their JSON text in the
+ record's escaping style; render_varied() produces exactly that text.
 
 SESSIONS GET /pcc/spcm/subscribers/{msisdn}/sessions (header tenant required:
   missing -> 400, wrong -> 403).  msisdn (percent-decoded) not all ASCII digits, or
@@ -152,6 +217,7 @@ STATUSES = ("ACTIVE", "SUSPEND", "INACTIVE", "TERMINATED")
 COUNTRIES = ("BRA", "DEU", "USA", "IRL")
 
 CUST_RE = re.compile(r"^cccccccc-0000-4000-8000-([0-9]{12})$", re.I)
+VARIED_RE = re.compile(r"^cccccccc-0000-4000-9999-([0-9]{12})$", re.I)
 UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 
@@ -542,6 +608,8 @@ def _templates(kind, S, N):
 
 def render_subscribers(S, N, start, count):
     """List of record bytes start..start+count-1 for customer_subscribers."""
+    if S[0] == "v":
+        return render_varied("vs", S[1:], start, count)
     tc = _templates("s", S, N)
     out = []
     app = out.append
@@ -556,6 +624,8 @@ def render_subscribers(S, N, start, count):
 
 def render_details(S, N, start, count):
     """List of record bytes start..start+count-1 for subscriber_details."""
+    if S[0] == "v":
+        return render_varied("vd", S[1:], start, count)
     tc = _templates("d", S, N)
     pre, ms = _TS_PRE, _TS_MS
     out = []
@@ -574,6 +644,409 @@ def render_details(S, N, start, count):
 # timestamp pieces: "MM-DD HH:" depends on i % 168, "MI:SS." on i % 3600
 _TS_PRE = [b"%02d-%02d %02d:" % (1 + i % 12, 1 + i % 28, i % 24) for i in range(168)]
 _TS_MS = [b"%02d:%02d." % (i % 60, (i // 60) % 60) for i in range(3600)]
+
+
+# ---------------------------------------------------------------------------
+# The varied family (customers cccccccc-0000-4000-9999-D, see the top)
+# ---------------------------------------------------------------------------
+# Every quirk of the seeds and of issue 15, each in a share of the records;
+# a = i % 16, b = i % 9, c = i % 5, d = i % 7, and every choice of a record's
+# shape is a function of i % 5040 (= 16 * 9 * 5 * 7).
+
+V_NAMES = ("Gualas LTD", "Caf\u00e9 T\u00e9l\u00e9com", '"Quoted" Logistics & Co',
+           "M\u00fcller & S\u00f6hne GmbH", "\u6771\u4eac IoT \u682a\u5f0f\u4f1a\u793e",
+           "Fleet/Ops \U0001f69a Ltd", "Gualas LTD")
+V_RATS = (("1", "3G (UTRAN 1)"), ("6", "4G (WB-EUTRAN 6)"), ("8", "NB-IoT/LTE-M (E-UTRAN 8)"))
+V_APNS = ("flolive.net", "iot.1nce.net", "internet.m2m")
+V_PERIOD = 5040
+
+
+class JNum(str):
+    """A JSON number sent as this exact text (12.0, 19 digits)."""
+
+
+def _jstr(s, esc):
+    """s as a JSON string: " and \\ escaped; with esc also "/" as \\/, and
+    non-ASCII and & ' < > as \\uXXXX (surrogate pairs above U+FFFF)."""
+    out = ['"']
+    for ch in s:
+        o = ord(ch)
+        if ch == '"' or ch == "\\":
+            out.append("\\" + ch)
+        elif o < 0x20:
+            out.append("\\u%04x" % o)
+        elif esc and ch == "/":
+            out.append("\\/")
+        elif esc and (o > 0x7e or ch in "&'<>"):
+            if o > 0xffff:
+                o -= 0x10000
+                out.append("\\u%04x\\u%04x" % (0xd800 + (o >> 10), 0xdc00 + (o & 0x3ff)))
+            else:
+                out.append("\\u%04x" % o)
+        else:
+            out.append(ch)
+    out.append('"')
+    return "".join(out)
+
+
+def varied_dumps(v, esc):
+    """JSON text of a reference object of the varied family (UTF-8 bytes)."""
+    def d(v):
+        if isinstance(v, dict):
+            return "{" + ",".join(_jstr(k, esc) + ":" + d(x) for k, x in v.items()) + "}"
+        if isinstance(v, list):
+            return "[" + ",".join(d(x) for x in v) + "]"
+        if isinstance(v, JNum):
+            return str.__str__(v)
+        if isinstance(v, str):
+            return _jstr(v, esc)
+        return json.dumps(v)
+    return d(v).encode("utf-8")
+
+
+def varied_escaped(i):
+    """Whether record i is sent in the escaping style (a < 11)."""
+    return i % 16 < 11
+
+
+def _v_sid(D, i):
+    return "%08x-%s-4%s-b%s-%s0000000000" % (i, D[0:4], D[4:7], D[7:10], D[10:12])
+
+
+def _v_pairs0(D, i):
+    count = 1 + i % 2
+    act = i % 9 != 3 and i % 35 != 13
+    return [{"imsi": "21407" + D[-3:] + "%06d%d" % (i, k), "msisdn": "34" + D[-3:] + "%06d%d" % (i, k),
+             "isLastActive": act and k == count - 1} for k in range(count)]
+
+
+def _v_cust(D, i):
+    j = i % 7
+    if j in (0, 6):
+        return "cccccccc-0000-4000-9999-" + D, V_NAMES[j]
+    return "cccccccc-0000-4000-999%d-" % j + D, V_NAMES[j]
+
+
+def _v_extras_head(i):
+    return {"simVersion": "2.1", "tags": ["iot", "fleet"]} if i % 4 == 1 else {}
+
+
+def _v_extras_tail(D, i):
+    return ({"_links": {"self": {"href": "/api/v2/subscribers/" + _v_sid(D, i)}}}
+            if i % 4 == 1 else {})
+
+
+def varied_subscriber_obj(D, N, i):
+    """customer_subscribers record i of varied customer D (reference)."""
+    o = {"subscriberId": _v_sid(D, i), "imsiMsisdnPairs": _v_pairs0(D, i),
+         "iccid": "89445" + D[-4:] + "%010d" % (2 * i), "status": STATUSES[i % 4]}
+    o.update(_v_extras_head(i))
+    if not (i % 5 == 4 and i % 2 == 1):
+        o["imei"] = "86%013d" % i
+    o["imeisv"] = "86%013d%d" % (i, i % 10)
+    o["customerId"], o["customerName"] = _v_cust(D, i)
+    o.update(_v_extras_tail(D, i))
+    return o
+
+
+def _v_ts(year, i, digits):
+    t = "%d-%02d-%02d%s%02d:%02d:%02d" % (year, 1 + i % 12, 1 + i % 28, "T" if i % 7 in (1, 3, 5) else " ",
+                                          i % 24, i % 60, (i // 60) % 60)
+    if digits == 3:
+        t += ".%03d" % ((i % 1000000) // 1000)
+    elif digits == 6:
+        t += ".%06d" % (i % 1000000)
+    return t
+
+
+def varied_detail_obj(D, N, i):
+    """subscriber_details record i of varied customer D (reference)."""
+    a, b, c, d = i % 16, i % 9, i % 5, i % 7
+    o = {"subscriberId": _v_sid(D, i)}
+    prof = [{"iccid": "89445" + D[-4:] + "%010d" % (2 * i), "imsiMsisdnPairs": _v_pairs0(D, i)}]
+    if b % 3 == 0:
+        o["eId"] = "89049032" + D[-5:] + "%016d" % i
+        prof.append({"iccid": "89445" + D[-4:] + "%010d" % (2 * i + 1),
+                     "imsiMsisdnPairs": [{"imsi": "21407" + D[-3:] + "%06d9" % i,
+                                          "msisdn": "34" + D[-3:] + "%06d9" % i,
+                                          "isLastActive": b == 3 and i % 35 != 13}]})
+    o["profile"] = prof
+    o["status"] = STATUSES[i % 4]
+    o.update(_v_extras_head(i))
+    if not (c == 4 and a % 2 == 1):
+        o["imei"] = "86%013d" % i
+    o["meisv" if b == 7 else "imeisv"] = "86%013d%d" % (i, i % 10)
+    o["customerId"], o["customerName"] = _v_cust(D, i)
+
+    def sms(v):
+        return JNum("%d.0" % v) if c == 1 else v
+
+    def data(v10, n19):
+        if c == 3:
+            return JNum("%d.%015d" % (1000 + i % 9000, (i * n19) % 10 ** 15))
+        return JNum("%d.%d" % (v10 // 10, v10 % 10))
+    u = [("dailySmsUsage", sms(i % 50)), ("dailyDataUsage", data(i % 1000, 2654435761)),
+         ("weeklySmsUsage", sms(i % 350)), ("weeklyDataUsage", JNum("%d.%d" % ((i % 7000) // 10, i % 10))),
+         ("monthlySmsUsage", sms(i % 1500)), ("monthlyDataUsage", data(i % 30000, 1000003))]
+    for k, v in u:
+        o[k] = str(v) if b == 4 else v
+    if a == 6:
+        o["lastConnectedNetwork"] = ""
+    else:
+        o["lastConnectedNetwork"] = {"mcc": "214", "mnc": "%02d" % (i % 10), "plmn": "ESP%02d" % (i % 10),
+                                     "countryCode": COUNTRIES[i % 4]}
+    if a == 14:
+        o["lastUsageLocation"] = ""
+    else:
+        o["lastUsageLocation"] = {"mcc": "214", "mnc": "07", "lac": "", "tac": "%d" % i, "cid": "",
+                                  "sac": "", "rac": "", "enb": ""}
+    if a == 8:
+        o["lastIp"] = ""
+    elif a in (3, 11):
+        o["lastIp"] = "2001:db8:%x::%x" % (i >> 16, i & 0xffff)
+    elif a == 7:
+        o["lastIp"] = "2001:0DB8:0000:%04X:0000:0000:0000:%04X" % (i >> 16, i & 0xffff)
+    elif a == 15:
+        o["lastIp"] = "::ffff:10.%d.%d.%d" % ((i >> 16) & 255, (i >> 8) & 255, i & 255)
+    else:
+        o["lastIp"] = "10.%d.%d.%d" % ((i >> 16) & 255, (i >> 8) & 255, i & 255)
+    rat, label = V_RATS[d % 3]
+    o["lastRatType"], o["lastRatTypeLabel"], o["lastDataRatType"] = rat, label, rat
+    o["astDataRatTypeLabel" if c == 2 else "lastDataRatTypeLabel"] = label
+    o["lastApn"] = V_APNS[i % 3]
+    if a != 6:
+        o["isInDataSession"] = i % 2 == 1
+    g = b // 3
+    o["lastDataSession"] = None if d == 4 and a % 2 == 0 else _v_ts(2023, i, (0, 3, 6)[g])
+    o["lastDataSessionRecord"] = _v_ts(2024, i, (0, 3, 6)[(g + 1) % 3])
+    o["firstActivatedTime"] = "" if a == 8 else _v_ts(2022, i, (0, 3, 6)[(g + 2) % 3])
+    o.update(_v_extras_tail(D, i))
+    return o
+
+
+# fast renderer of the varied family: one %-template per shape i % 5040
+(W_I, W_DSMS, W_WSMS, W_MSMS, W_DD, W_WD, W_MD, W_D1, W_I19, W_F19A, W_F19B, W_IP1, W_IP2, W_IP3,
+ W_IPH, W_IPL, W_DATE, W_HMS, W_MS, W_US, W_2I, W_2I1) = range(22)
+_V_DATE = [b"%02d-%02d" % (1 + i % 12, 1 + i % 28) for i in range(84)]
+_V_HMS = [b"%02d:%02d:%02d" % (i % 24, i % 60, (i // 60) % 60) for i in range(3600)]
+
+
+def _vt_pairs0(t, D, i):
+    count = 1 + i % 2
+    act = i % 9 != 3 and i % 35 != 13
+    t.s("[")
+    for k in range(count):
+        t.s(("," if k else "") + '{"imsi":"21407' + D[-3:])
+        t.v("06d", W_I)
+        t.s('%d","msisdn":"34' % k + D[-3:])
+        t.v("06d", W_I)
+        t.s('%d","isLastActive":%s}' % (k, "true" if act and k == count - 1 else "false"))
+    t.s("]")
+
+
+def _vt_sid(t, D, key='{"subscriberId":"'):
+    t.s(key)
+    t.v("08x", W_I)
+    t.s("-%s-4%s-b%s-%s0000000000\"" % (D[0:4], D[4:7], D[7:10], D[10:12]))
+
+
+def _vt_middle(t, D, i, esc, imeisv_key):
+    """status, extra head members, imei, imeisv, customerId, customerName."""
+    t.s(',"status":"%s"' % STATUSES[i % 4])
+    if i % 4 == 1:
+        t.s(',"simVersion":"2.1","tags":["iot","fleet"]')
+    if not (i % 5 == 4 and i % 2 == 1):
+        t.s(',"imei":"86')
+        t.v("013d", W_I)
+        t.s('"')
+    t.s(',"%s":"86' % imeisv_key)
+    t.v("013d", W_I)
+    t.v("d", W_D1)
+    j = i % 7
+    cid = "cccccccc-0000-4000-999%s-" % ("9" if j in (0, 6) else str(j))
+    t.s('","customerId":"' + cid + D + '","customerName":' + _jstr(V_NAMES[j], esc))
+
+
+def _vt_tail(t, D, i, esc):
+    if i % 4 == 1:
+        t.s(',"_links":{"self":{"href":' + ('"\\/api\\/v2\\/subscribers\\/' if esc else '"/api/v2/subscribers/'))
+        _vt_sid(t, D, "")
+        t.s("}}")
+    t.s("}")
+
+
+def build_varied_subscriber_template(D, i):
+    """Template for varied customer_subscribers records of i's shape."""
+    esc = varied_escaped(i)
+    t = _T()
+    _vt_sid(t, D)
+    t.s(',"imsiMsisdnPairs":')
+    _vt_pairs0(t, D, i)
+    t.s(',"iccid":"89445' + D[-4:])
+    t.v("010d", W_2I)
+    t.s('"')
+    _vt_middle(t, D, i, esc, "imeisv")
+    _vt_tail(t, D, i, esc)
+    return t
+
+
+def _vt_ts(t, year, i, digits):
+    t.s('"%d-' % year)
+    t.v("b", W_DATE)
+    t.s("T" if i % 7 in (1, 3, 5) else " ")
+    t.v("b", W_HMS)
+    if digits == 3:
+        t.s(".")
+        t.v("03d", W_MS)
+    elif digits == 6:
+        t.s(".")
+        t.v("06d", W_US)
+    t.s('"')
+
+
+def build_varied_detail_template(D, i):
+    """Template for varied subscriber_details records of i's shape."""
+    a, b, c, d = i % 16, i % 9, i % 5, i % 7
+    esc = varied_escaped(i)
+    t = _T()
+    _vt_sid(t, D)
+    if b % 3 == 0:
+        t.s(',"eId":"89049032' + D[-5:])
+        t.v("016d", W_I)
+        t.s('"')
+    t.s(',"profile":[{"iccid":"89445' + D[-4:])
+    t.v("010d", W_2I)
+    t.s('","imsiMsisdnPairs":')
+    _vt_pairs0(t, D, i)
+    t.s("}")
+    if b % 3 == 0:
+        t.s(',{"iccid":"89445' + D[-4:])
+        t.v("010d", W_2I1)
+        t.s('","imsiMsisdnPairs":[{"imsi":"21407' + D[-3:])
+        t.v("06d", W_I)
+        t.s('9","msisdn":"34' + D[-3:])
+        t.v("06d", W_I)
+        t.s('9","isLastActive":%s}]}' % ("true" if b == 3 and i % 35 != 13 else "false"))
+    t.s("]")
+    _vt_middle(t, D, i, esc, "meisv" if b == 7 else "imeisv")
+    q = '"' if b == 4 else ""
+
+    def sms(name, idx):
+        t.s(',"%s":%s' % (name, q))
+        t.v("d", idx)
+        t.s((".0" if c == 1 else "") + q)
+
+    def data(name, idx, f19):
+        t.s(',"%s":%s' % (name, q))
+        if c == 3 and f19 is not None:
+            t.v("d", W_I19)
+            t.s(".")
+            t.v("015d", f19)
+        else:
+            t.v("d", idx)
+            t.s(".")
+            t.v("d", W_D1)
+        t.s(q)
+    sms("dailySmsUsage", W_DSMS)
+    data("dailyDataUsage", W_DD, W_F19A)
+    sms("weeklySmsUsage", W_WSMS)
+    data("weeklyDataUsage", W_WD, None)
+    sms("monthlySmsUsage", W_MSMS)
+    data("monthlyDataUsage", W_MD, W_F19B)
+    if a == 6:
+        t.s(',"lastConnectedNetwork":""')
+    else:
+        t.s(',"lastConnectedNetwork":{"mcc":"214","mnc":"%02d","plmn":"ESP%02d","countryCode":"%s"}'
+            % (i % 10, i % 10, COUNTRIES[i % 4]))
+    if a == 14:
+        t.s(',"lastUsageLocation":""')
+    else:
+        t.s(',"lastUsageLocation":{"mcc":"214","mnc":"07","lac":"","tac":"')
+        t.v("d", W_I)
+        t.s('","cid":"","sac":"","rac":"","enb":""}')
+    if a == 8:
+        t.s(',"lastIp":""')
+    elif a in (3, 11):
+        t.s(',"lastIp":"2001:db8:')
+        t.v("x", W_IPH)
+        t.s("::")
+        t.v("x", W_IPL)
+        t.s('"')
+    elif a == 7:
+        t.s(',"lastIp":"2001:0DB8:0000:')
+        t.v("04X", W_IPH)
+        t.s(":0000:0000:0000:")
+        t.v("04X", W_IPL)
+        t.s('"')
+    else:
+        t.s(',"lastIp":"::ffff:10.' if a == 15 else ',"lastIp":"10.')
+        t.v("d", W_IP1)
+        t.s(".")
+        t.v("d", W_IP2)
+        t.s(".")
+        t.v("d", W_IP3)
+        t.s('"')
+    rat, label = V_RATS[d % 3]
+    label = _jstr(label, esc)
+    t.s(',"lastRatType":"%s","lastRatTypeLabel":%s,"lastDataRatType":"%s","%s":%s,"lastApn":"%s"'
+        % (rat, label, rat, "astDataRatTypeLabel" if c == 2 else "lastDataRatTypeLabel", label,
+           V_APNS[i % 3]))
+    if a != 6:
+        t.s(',"isInDataSession":' + ("true" if i % 2 == 1 else "false"))
+    g = b // 3
+    if d == 4 and a % 2 == 0:
+        t.s(',"lastDataSession":null')
+    else:
+        t.s(',"lastDataSession":')
+        _vt_ts(t, 2023, i, (0, 3, 6)[g])
+    t.s(',"lastDataSessionRecord":')
+    _vt_ts(t, 2024, i, (0, 3, 6)[(g + 1) % 3])
+    if a == 8:
+        t.s(',"firstActivatedTime":""')
+    else:
+        t.s(',"firstActivatedTime":')
+        _vt_ts(t, 2022, i, (0, 3, 6)[(g + 2) % 3])
+    _vt_tail(t, D, i, esc)
+    return t
+
+
+def _varied_template(kind, shape, D):
+    """The compiled template of one shape for varied customer D."""
+    m = _masters.get((kind, shape))
+    if m is None:
+        build = build_varied_detail_template if kind == "vd" else build_varied_subscriber_template
+        m = _masters[(kind, shape)] = build(_MS, shape).compile()
+    fmt = _MARK_RE.sub(lambda mm: D[int(mm.group(1)) if mm.group(1) else None:
+                                    int(mm.group(2)) if mm.group(2) else None], m[0])
+    return fmt.replace("\x01S\x02", D).encode("utf-8"), m[1]
+
+
+def warm_varied_masters():
+    """Build the varied family's master templates once, in the background."""
+    for shape in range(V_PERIOD):
+        for kind, build in (("vs", build_varied_subscriber_template), ("vd", build_varied_detail_template)):
+            if (kind, shape) not in _masters:
+                _masters[(kind, shape)] = build(_MS, shape).compile()
+
+
+def render_varied(kind, D, start, count):
+    """List of record bytes start..start+count-1 of varied customer D, for
+    customer_subscribers (kind "vs") or subscriber_details ("vd")."""
+    tc = _templates(kind, D, 0)
+    dates, hms, e15 = _V_DATE, _V_HMS, 10 ** 15
+    out = []
+    app = out.append
+    for i in range(start, start + count):
+        k = i % V_PERIOD
+        t = tc.get(k)
+        if t is None:
+            t = tc[k] = _varied_template(kind, k, D)
+        app(t[0] % t[1]((i, i % 50, i % 350, i % 1500, (i % 1000) // 10, (i % 7000) // 10,
+                          (i % 30000) // 10, i % 10, 1000 + i % 9000, (i * 2654435761) % e15,
+                          (i * 1000003) % e15, (i >> 16) & 255, (i >> 8) & 255, i & 255, i >> 16,
+                          i & 0xffff, dates[i % 84], hms[i % 3600], (i % 1000000) // 1000, i % 1000000,
+                          2 * i, 2 * i + 1)))
+    return out
 
 
 class ChunkCache:
@@ -802,6 +1275,9 @@ class Resp:
 def lookup_customer(raw_id, fault):
     cid = urllib.parse.unquote(raw_id)
     m = CUST_RE.match(cid)
+    v = VARIED_RE.match(cid) if not m else None
+    if v:
+        return ("v" + v.group(1), fault.get("total", int(v.group(1)))), None
     if not m:
         if UUID_RE.match(cid):
             return None, Resp(404, api_error("CUSTOMER_1002", "Customer does not exist."))
@@ -1480,6 +1956,7 @@ def main(argv=None):
             f.write("%d\n" % port)
         os.replace(tmp, cfg.port_file)
     threading.Thread(target=warm_masters, daemon=True).start()
+    threading.Thread(target=warm_varied_masters, daemon=True).start()
     sys.stdout.write("listening on %s://%s:%d\n" % (scheme, host, port))
     sys.stdout.flush()
 
