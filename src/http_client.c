@@ -34,6 +34,7 @@
 
 #include <curl/curl.h>
 
+#include "lib/ilist.h"
 #include "miscadmin.h"
 #include "nodes/pg_list.h"
 #include "storage/latch.h"
@@ -74,6 +75,52 @@ struct SfHttpClient
 	char	   *spare_body;		/* a released body buffer, for the next one */
 	size_t		spare_capacity;
 	MemoryContextCallback cleanup;
+};
+
+/*
+ * A request.  Its memory context holds it, its target, body and error
+ * message; the body buffer is malloc'd (see write_body).
+ */
+struct SfHttpRequest
+{
+	/* what to send */
+	SfHttpMethod method;
+	char	   *target;			/* path and query appended to base_url */
+	char	   *body;			/* POST body, or NULL */
+	void	   *owner;			/* the caller's bookkeeping */
+
+	/* what came back */
+	long		status;			/* HTTP status, 0 without a response */
+	SfTransportError transport_error;
+	char	   *transport_message;
+	char	   *data;			/* response body, NUL-terminated */
+	size_t		len;
+	long		retry_after;	/* seconds from Retry-After, -1 if none */
+
+	/* the transfer */
+	MemoryContext cxt;			/* holds this request and its body */
+	SfHttpClient *client;
+	void	   *handle;
+	size_t		capacity;
+	size_t		limit;
+	bool		overflowed;
+	bool		out_of_memory;
+	bool		is_retry;		/* counted as a retry in the statistics */
+	const char *local_failure;	/* why we stopped the transfer, or NULL */
+	size_t		header_bytes;	/* response header bytes so far */
+	char		encoding[64];	/* an unrequested Content-Encoding */
+	dlist_node	active_node;	/* in the backend's list while in curl */
+	TimestampTz attached_at;	/* when it was handed to curl */
+	int64		active_us;		/* time the backend waited for it */
+	bool		connected;		/* connected, TLS handshake included */
+	int64		window_start_us;	/* low-speed check: active time at the
+									 * window's start, -1 before any byte */
+	size_t		window_bytes;	/* and the bytes received by then */
+	TimestampTz start_after;
+	TimestampTz limit_wait_since;	/* first refused by a limit, or 0 */
+	struct SfServerState *server;	/* its server's limits, while admitted */
+	uint64		server_epoch;	/* see sf_server_release */
+	char	   *errbuf;
 };
 
 /* A socket that curl wants watched, and for what (CURL_POLL_*). */
@@ -366,11 +413,85 @@ sf_http_request_create(SfHttpClient *client, SfHttpMethod method,
 	return request;
 }
 
-/* Counts the request as a retry in the server's statistics. */
-void
-sf_http_mark_retry(SfHttpRequest *request)
+/*
+ * The same request once more, for a retry: counted as one in the server's
+ * statistics.  The failed request is left to the caller to release.
+ */
+SfHttpRequest *
+sf_http_request_again(SfHttpRequest *failed)
 {
-	request->is_retry = true;
+	SfHttpRequest *again = sf_http_request_create(failed->client, failed->method,
+												  failed->target, failed->body,
+												  failed->owner);
+
+	again->is_retry = true;
+	return again;
+}
+
+/* The caller's bookkeeping, as given to sf_http_request_create. */
+void *
+sf_http_request_owner(const SfHttpRequest *request)
+{
+	return request->owner;
+}
+
+SfHttpMethod
+sf_http_request_method(const SfHttpRequest *request)
+{
+	return request->method;
+}
+
+/* The path and query the request appends to base_url. */
+const char *
+sf_http_request_target(const SfHttpRequest *request)
+{
+	return request->target;
+}
+
+/*
+ * The memory context of the request, which lives until the request is
+ * released: what the caller derives from the body can live and die with it.
+ */
+MemoryContext
+sf_http_request_context(const SfHttpRequest *request)
+{
+	return request->cxt;
+}
+
+/* The HTTP status of a finished request, 0 without a response. */
+long
+sf_http_request_status(const SfHttpRequest *request)
+{
+	return request->status;
+}
+
+/* What went wrong below HTTP, SF_TRANSPORT_OK when nothing did. */
+SfTransportError
+sf_http_request_transport_error(const SfHttpRequest *request)
+{
+	return request->transport_error;
+}
+
+/* What libcurl or this file said about a transport error. */
+const char *
+sf_http_request_transport_message(const SfHttpRequest *request)
+{
+	return request->transport_message;
+}
+
+/* The body of a finished request, NUL-terminated, and its length. */
+const char *
+sf_http_request_data(const SfHttpRequest *request, size_t *len)
+{
+	*len = request->len;
+	return request->data;
+}
+
+/* Seconds from a Retry-After header, -1 when there was none. */
+long
+sf_http_request_retry_after(const SfHttpRequest *request)
+{
+	return request->retry_after;
 }
 
 /*

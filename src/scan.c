@@ -275,8 +275,8 @@ shortened(const char *text)
 static char *
 request_label(SfHttpRequest *request)
 {
-	return psprintf("%s %s", sf_http_method_name(request->method),
-					shortened(request->target));
+	return psprintf("%s %s", sf_http_method_name(sf_http_request_method(request)),
+					shortened(sf_http_request_target(request)));
 }
 
 /* A random number in [0, 1), for jitter. */
@@ -306,17 +306,15 @@ backoff_ms(int attempt, long retry_after)
 static bool
 retry(SfScan *scan, SfHttpRequest *failed)
 {
-	SfStream   *stream = (SfStream *) failed->owner;
+	SfStream   *stream = (SfStream *) sf_http_request_owner(failed);
 	SfHttpRequest *again;
 
 	if (stream->attempt >= scan->options->max_retries)
 		return false;
 	stream->attempt++;
 	scan->stats.retries++;
-	again = sf_http_request_create(scan->client, failed->method, failed->target,
-								   failed->body, stream);
-	sf_http_mark_retry(again);
-	sf_http_submit(again, backoff_ms(stream->attempt, failed->retry_after));
+	again = sf_http_request_again(failed);
+	sf_http_submit(again, backoff_ms(stream->attempt, sf_http_request_retry_after(failed)));
 	sf_http_request_release(failed);
 	return true;
 }
@@ -368,7 +366,7 @@ printable_excerpt(const char *data, size_t len, size_t max)
 static bool
 retry_is_safe(SfScan *scan, SfStream *stream, SfHttpRequest *response)
 {
-	switch (response->transport_error)
+	switch (sf_http_request_transport_error(response))
 	{
 		case SF_TRANSPORT_CONNECT:
 			return true;
@@ -385,17 +383,17 @@ static void
 raise_transport_error(SfScan *scan, SfHttpRequest *request)
 {
 	const char *label = request_label(request);
-	int			retries = ((SfStream *) request->owner)->attempt;
+	int			retries = ((SfStream *) sf_http_request_owner(request))->attempt;
 
-	switch (request->transport_error)
+	switch (sf_http_request_transport_error(request))
 	{
 		case SF_TRANSPORT_CONNECT:
 		case SF_TRANSPORT_TLS:
 			ereport(ERROR,
 					(errcode(ERRCODE_SQLCLIENT_UNABLE_TO_ESTABLISH_SQLCONNECTION),
 					 errmsg("could not connect to the subscriber API"),
-					 errdetail("%s (after %d retries).", request->transport_message, retries),
-					 request->transport_error == SF_TRANSPORT_TLS ?
+					 errdetail("%s (after %d retries).", sf_http_request_transport_message(request), retries),
+					 sf_http_request_transport_error(request) == SF_TRANSPORT_TLS ?
 					 errhint("Check the server's certificate, or give the CA that signed it in option \"ca_file\".") :
 					 errhint("Check option \"base_url\" of the server and that the API is reachable."),
 					 errcontext("request %s", label)));
@@ -405,11 +403,11 @@ raise_transport_error(SfScan *scan, SfHttpRequest *request)
 			ereport(ERROR,
 					(errcode(ERRCODE_CONNECTION_FAILURE),
 					 errmsg("the connection to the subscriber API failed"),
-					 errdetail("%s (after %d retries).", request->transport_message, retries),
+					 errdetail("%s (after %d retries).", sf_http_request_transport_message(request), retries),
 					 scan->resource->paging == SF_PAGING_PIT &&
-					 ((SfStream *) request->owner)->cursor != NULL ?
+					 ((SfStream *) sf_http_request_owner(request))->cursor != NULL ?
 					 errhint("A chunk of a point in time cannot be asked for again; run the query again.") :
-					 request->transport_error == SF_TRANSPORT_TIMEOUT ?
+					 sf_http_request_transport_error(request) == SF_TRANSPORT_TIMEOUT ?
 					 errhint("Raise option \"request_timeout\" if the API is slow but alive.") : 0,
 					 errcontext("request %s", label)));
 			break;
@@ -425,7 +423,7 @@ raise_transport_error(SfScan *scan, SfHttpRequest *request)
 			ereport(ERROR,
 					(errcode(ERRCODE_FDW_ERROR),
 					 errmsg("a request to the subscriber API failed"),
-					 errdetail("%s.", request->transport_message),
+					 errdetail("%s.", sf_http_request_transport_message(request)),
 					 errcontext("request %s", label)));
 			break;
 	}
@@ -442,8 +440,10 @@ raise_remote_error(SfScan *scan, SfHttpRequest *request, SfEnvelope *envelope)
 	const char *code = envelope->error_code;
 	const SfErrorCode *known = known_error(scan, envelope);
 	const char *message = envelope->error_message ? shortened(envelope->error_message) : "";
-	long		status = request->status;
-	int			retries = ((SfStream *) request->owner)->attempt;
+	long		status = sf_http_request_status(request);
+	int			retries = ((SfStream *) sf_http_request_owner(request))->attempt;
+	size_t		len;
+	const char *data = sf_http_request_data(request, &len);
 	char	   *detail;
 
 	if (code != NULL)
@@ -453,14 +453,14 @@ raise_remote_error(SfScan *scan, SfHttpRequest *request, SfEnvelope *envelope)
 		detail = psprintf("The API answered HTTP %ld: %s", status, message);
 	else
 		detail = psprintf("The API answered HTTP %ld with a body of %zu bytes%s%s",
-						  status, request->len, request->len > 0 ? ": " : "",
-						  printable_excerpt(request->data, request->len, 200));
+						  status, len, len > 0 ? ": " : "",
+						  printable_excerpt(data, len, 200));
 
 	if (known != NULL)
 		ereport(ERROR,
 				(errcode(known->sqlstate),
 				 errmsg("%s", psprintf(known->message,
-									   shortened(((SfStream *) request->owner)->key))),
+									   shortened(((SfStream *) sf_http_request_owner(request))->key))),
 				 known->transient ?
 				 errdetail("%s (after %d retries).", detail, retries) :
 				 errdetail("%s", detail),
@@ -649,45 +649,47 @@ advance_stream(SfScan *scan, SfStream *stream, SfHttpRequest *response,
 static void
 handle_response(SfScan *scan, SfHttpRequest *response)
 {
-	SfStream   *stream = (SfStream *) response->owner;
+	SfStream   *stream = (SfStream *) sf_http_request_owner(response);
+	long		status = sf_http_request_status(response);
+	size_t		len;
+	const char *data = sf_http_request_data(response, &len);
 	SfEnvelope	envelope;
 	SfChunk    *chunk;
 	MemoryContext old;
 
 	scan->stats.requests++;
-	scan->stats.bytes += response->len;
+	scan->stats.bytes += len;
 
-	if (response->transport_error != SF_TRANSPORT_OK)
+	if (sf_http_request_transport_error(response) != SF_TRANSPORT_OK)
 	{
 		if (retry_is_safe(scan, stream, response) && retry(scan, response))
 			return;
 		raise_transport_error(scan, response);
 	}
 
-	if (response->status == 404 && scan->resource->not_found_is_empty)
+	if (status == 404 && scan->resource->not_found_is_empty)
 	{
 		finish_stream(scan, stream);
 		sf_http_request_release(response);
 		return;
 	}
 
-	if (response->status < 200 || response->status > 299)
+	if (status < 200 || status > 299)
 	{
-		sf_envelope_parse_error_body(scan->resource, response->data, response->len,
-									 &envelope);
-		if ((status_is_transient(response->status) || is_transient_code(scan, &envelope)) &&
+		sf_envelope_parse_error_body(scan->resource, data, len, &envelope);
+		if ((status_is_transient(status) || is_transient_code(scan, &envelope)) &&
 			retry(scan, response))
 			return;
 		raise_remote_error(scan, response, &envelope);
 	}
 
 	/* the chunk and its index live and die with the response */
-	old = MemoryContextSwitchTo(response->cxt);
+	old = MemoryContextSwitchTo(sf_http_request_context(response));
 	chunk = palloc0(sizeof(SfChunk));
 	chunk->stream = stream;
 	chunk->response = response;
 	chunk->label = request_label(response);
-	sf_envelope_parse(scan->resource, response->data, response->len,
+	sf_envelope_parse(scan->resource, data, len,
 					  scan->resource->paging == SF_PAGING_NONE ?
 					  scan->resource->max_records : chunk_size(scan),
 					  &envelope, chunk->label);

@@ -23,7 +23,6 @@
 
 #include "access/attnum.h"
 #include "fmgr.h"
-#include "lib/ilist.h"
 #include "nodes/execnodes.h"
 #include "nodes/pathnodes.h"
 #include "utils/palloc.h"
@@ -205,47 +204,8 @@ typedef enum SfTransportError
 
 typedef struct SfHttpClient SfHttpClient;
 
-typedef struct SfHttpRequest
-{
-	/* what to send */
-	SfHttpMethod method;
-	char	   *target;			/* path and query appended to base_url */
-	char	   *body;			/* POST body, or NULL */
-	void	   *owner;			/* the caller's bookkeeping */
-
-	/* what came back */
-	long		status;			/* HTTP status, 0 without a response */
-	SfTransportError transport_error;
-	char	   *transport_message;
-	char	   *data;			/* response body, NUL-terminated */
-	size_t		len;
-	long		retry_after;	/* seconds from Retry-After, -1 if none */
-
-	/* private to http_client.c */
-	MemoryContext cxt;			/* holds this request and its body */
-	SfHttpClient *client;
-	void	   *handle;
-	size_t		capacity;
-	size_t		limit;
-	bool		overflowed;
-	bool		out_of_memory;
-	bool		is_retry;		/* counted as a retry in the statistics */
-	const char *local_failure;	/* why we stopped the transfer, or NULL */
-	size_t		header_bytes;	/* response header bytes so far */
-	char		encoding[64];	/* an unrequested Content-Encoding */
-	dlist_node	active_node;	/* in the backend's list while in curl */
-	TimestampTz attached_at;	/* when it was handed to curl */
-	int64		active_us;		/* time the backend waited for it */
-	bool		connected;		/* connected, TLS handshake included */
-	int64		window_start_us;	/* low-speed check: active time at the
-									 * window's start, -1 before any byte */
-	size_t		window_bytes;	/* and the bytes received by then */
-	TimestampTz start_after;
-	TimestampTz limit_wait_since;	/* first refused by a limit, or 0 */
-	struct SfServerState *server;	/* its server's limits, while admitted */
-	uint64		server_epoch;	/* see sf_server_release */
-	char	   *errbuf;
-} SfHttpRequest;
+/* A request and, once finished, what came back; see the accessors below. */
+typedef struct SfHttpRequest SfHttpRequest;
 
 extern void sf_http_global_init(void);
 extern SfHttpClient *sf_http_client_create(MemoryContext parent,
@@ -257,7 +217,16 @@ extern SfHttpRequest *sf_http_request_create(SfHttpClient *client,
 											 const char *body,
 											 void *owner);
 extern void sf_http_submit(SfHttpRequest *request, int delay_ms);
-extern void sf_http_mark_retry(SfHttpRequest *request);
+extern SfHttpRequest *sf_http_request_again(SfHttpRequest *failed);
+extern void *sf_http_request_owner(const SfHttpRequest *request);
+extern SfHttpMethod sf_http_request_method(const SfHttpRequest *request);
+extern const char *sf_http_request_target(const SfHttpRequest *request);
+extern MemoryContext sf_http_request_context(const SfHttpRequest *request);
+extern long sf_http_request_status(const SfHttpRequest *request);
+extern SfTransportError sf_http_request_transport_error(const SfHttpRequest *request);
+extern const char *sf_http_request_transport_message(const SfHttpRequest *request);
+extern const char *sf_http_request_data(const SfHttpRequest *request, size_t *len);
+extern long sf_http_request_retry_after(const SfHttpRequest *request);
 extern SfHttpRequest *sf_http_next_finished(SfHttpClient *client, bool wait);
 extern int	sf_http_pending(SfHttpClient *client);
 extern void sf_http_request_release(SfHttpRequest *request);
