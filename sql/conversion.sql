@@ -2,9 +2,8 @@
 -- fault set= serving chosen member values (test/simulator.py): timestamps
 -- read the same in every session, domains checked for NULLs too, and long
 -- remote text and keys shortened in messages.  Runs after "setup" (server
--- sim, schema api).
+-- sim, schema api, fault_show()).
 \getenv sim_url SIM_URL
-SELECT set_config('conv.sim', :'sim_url', false) IS NOT NULL AS sim_url_set;
 SET TimeZone = 'UTC';
 SET DateStyle = 'ISO';
 CREATE SCHEMA conv;
@@ -22,31 +21,13 @@ RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
   EXECUTE format('CREATE SERVER %I FOREIGN DATA WRAPPER subscriber_fdw OPTIONS (base_url %L%s)',
                  name,
-                 current_setting('conv.sim') || '/_fault/set=' || field || '=' ||
+                 (SELECT sim_url FROM regress_env) || '/_fault/set=' || field || '=' ||
                    (SELECT string_agg(conv.pct(v), '|' ORDER BY n)
                       FROM unnest(vals) WITH ORDINALITY u(v, n)),
                  CASE WHEN opts = '' THEN '' ELSE ', ' || opts END);
   EXECUTE format('CREATE USER MAPPING FOR PUBLIC SERVER %I OPTIONS (username ''sim'', password ''sim-secret'')', name);
 END $$;
 
--- runs a query to its end and shows its row count or its error
-CREATE FUNCTION conv.show(q text) RETURNS TABLE (item text, value text)
-LANGUAGE plpgsql AS $$
-DECLARE
-  n bigint;
-  st text; msg text; det text; hin text; ctx text;
-BEGIN
-  EXECUTE 'SELECT count(*) FROM (' || q || ') t WHERE t::text IS NOT NULL' INTO n;
-  item := 'rows'; value := n; RETURN NEXT;
-EXCEPTION WHEN OTHERS THEN
-  GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT,
-    det = PG_EXCEPTION_DETAIL, hin = PG_EXCEPTION_HINT, ctx = PG_EXCEPTION_CONTEXT;
-  item := 'sqlstate'; value := st; RETURN NEXT;
-  item := 'message'; value := msg; RETURN NEXT;
-  IF det <> '' THEN item := 'detail'; value := det; RETURN NEXT; END IF;
-  IF hin <> '' THEN item := 'hint'; value := hin; RETURN NEXT; END IF;
-  item := 'context'; value := split_part(ctx, E'\n', 1); RETURN NEXT;
-END $$;
 
 -- 1. Timestamps.  Zone-less values are local times of remote_timezone
 -- (Asia/Kolkata here, +05:30), values with "Z" or an offset keep it, and
@@ -97,7 +78,7 @@ BEGIN
   PERFORM conv.server('conv_refused', 'lastDataSession', ARRAY[v]);
   CREATE FOREIGN TABLE conv.refused (customer_id uuid, last_data_session timestamptz)
     SERVER conv_refused OPTIONS (resource 'subscriber_details');
-  RETURN QUERY SELECT * FROM conv.show($q$SELECT last_data_session FROM conv.refused
+  RETURN QUERY SELECT * FROM fault_show($q$SELECT last_data_session FROM conv.refused
                        WHERE customer_id = 'cccccccc-0000-4000-8000-000000000001'$q$);
   DROP SERVER conv_refused CASCADE;
 END $$;
@@ -126,11 +107,11 @@ CREATE FOREIGN TABLE conv.dom (
     last_network_mcc conv.mcc, last_data_session conv.instant,
     plain_session timestamptz OPTIONS (json_path 'lastDataSession'))
   SERVER sim OPTIONS (resource 'subscriber_details');
-SELECT * FROM conv.show($$SELECT imei FROM conv.dom
+SELECT * FROM fault_show($$SELECT imei FROM conv.dom
                           WHERE customer_id = 'cccccccc-0000-4000-8000-000000000010'$$);
-SELECT * FROM conv.show($$SELECT monthly_sms_usage FROM conv.dom
+SELECT * FROM fault_show($$SELECT monthly_sms_usage FROM conv.dom
                           WHERE customer_id = 'cccccccc-0000-4000-8000-000000000010'$$);
-SELECT * FROM conv.show($$SELECT weekly_sms_usage FROM conv.dom
+SELECT * FROM fault_show($$SELECT weekly_sms_usage FROM conv.dom
                           WHERE customer_id = 'cccccccc-0000-4000-8000-000000000010'$$);
 -- a domain without constraints is NULL where the field is absent, and a
 -- domain over timestamptz is read in remote_timezone like timestamptz
@@ -147,7 +128,7 @@ SET TimeZone = 'UTC';
 CREATE FOREIGN TABLE conv.long_sessions (msisdn text, session_id int)
   SERVER sim OPTIONS (resource 'subscriber_sessions');
 SELECT item, length(value) AS bytes, value
-  FROM conv.show(format($$SELECT session_id FROM conv.long_sessions WHERE msisdn = %L$$,
+  FROM fault_show(format($$SELECT session_id FROM conv.long_sessions WHERE msisdn = %L$$,
                         repeat('5', 1000)));
 
 \set VERBOSITY terse

@@ -1,11 +1,9 @@
 -- Hostile answers: what a server that breaks the paging protocol, hides
--- its errors or floods a scan gets (SPEC 3, 5 and 6).  Runs after "faults",
--- whose fault_server() and fault_show() it uses.  Each case shows the
--- outcome and, from the simulator's log, how many requests the scan sent.
+-- its errors or floods a scan gets (SPEC 3, 5 and 6).  Runs after "setup"
+-- and "faults" (fault_server(), fault_show(), the view faults_normal).  Each
+-- case shows the outcome and, from the simulator's log, how many requests
+-- the scan sent.
 \getenv sim_url SIM_URL
-\set run `date +%s%N`
-SELECT set_config('faults.sim', :'sim_url', false) IS NOT NULL AS sim_url_set;
-SELECT set_config('faults.run', :'run', false) IS NOT NULL AS run_set;
 SET client_min_messages = warning;
 -- a server that ignores the rules must not make a query run for ever
 SET statement_timeout = '60s';
@@ -14,7 +12,7 @@ SET statement_timeout = '60s';
 CREATE FUNCTION hostile_requests(log json, name text) RETURNS bigint
 LANGUAGE sql AS $$
   SELECT count(*) FROM json_array_elements(log) e
-   WHERE e->>'path' LIKE '%,id=' || current_setting('faults.run') || '-' || name || '/%'
+   WHERE e->>'path' LIKE '%,id=' || (SELECT run FROM regress_env) || '-' || name || '/%'
 $$;
 
 -- SPEC 3: a paged scan ends when the records reach totalElements, and asks

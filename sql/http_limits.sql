@@ -1,85 +1,44 @@
 -- Requests that cannot be sent or answers that cannot be read say what
 -- happened (issue 11, item 8), and the per-query budget of SPEC 10, in a
 -- session of a cluster without preloading (scope 'session').  Runs after
--- "setup"; fault specs carry a per-run id so that the simulator's per-spec
--- counters start afresh.
+-- "setup" (fault_server(), fault_show()).
 \getenv sim_url SIM_URL
-\set run `date +%s%N`
-SELECT set_config('hl.sim', :'sim_url', false) IS NOT NULL AS sim_url_set;
-SELECT set_config('hl.run', :'run', false) IS NOT NULL AS run_set;
 SET client_min_messages = warning;
 
-CREATE FUNCTION hl_server(name text, spec text, opts text DEFAULT '')
-RETURNS void LANGUAGE plpgsql AS $$
-BEGIN
-  EXECUTE format('CREATE SERVER %I FOREIGN DATA WRAPPER subscriber_fdw OPTIONS '
-                 '(base_url %L, tenant ''acme''%s)', name,
-                 current_setting('hl.sim') || '/_fault/' || spec || ',id=' ||
-                 current_setting('hl.run') || '-' || name,
-                 CASE WHEN opts = '' THEN '' ELSE ', ' || opts END);
-  EXECUTE format('CREATE USER MAPPING FOR PUBLIC SERVER %I OPTIONS (username ''sim'', password ''sim-secret'')', name);
-  EXECUTE format('CREATE SCHEMA %I', name);
-  EXECUTE format('IMPORT FOREIGN SCHEMA api FROM SERVER %I INTO %I', name, name);
-END $$;
-
--- the rows a query counted, or its error: SQLSTATE, message, detail (byte
--- counts that depend on the simulator's port masked), hint, context
-CREATE FUNCTION hl_show(q text) RETURNS TABLE (item text, value text)
-LANGUAGE plpgsql AS $$
-DECLARE
-  n bigint;
-  st text; msg text; det text; hin text; ctx text;
-BEGIN
-  EXECUTE 'SELECT count(*) FROM (' || q || ') t WHERE t::text IS NOT NULL' INTO n;
-  item := 'rows'; value := n; RETURN NEXT;
-EXCEPTION WHEN OTHERS THEN
-  GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT,
-    det = PG_EXCEPTION_DETAIL, hin = PG_EXCEPTION_HINT, ctx = PG_EXCEPTION_CONTEXT;
-  item := 'sqlstate'; value := st; RETURN NEXT;
-  item := 'message'; value := msg; RETURN NEXT;
-  IF det <> '' THEN
-    item := 'detail'; value := regexp_replace(det, '[0-9]+ bytes long', 'N bytes long'); RETURN NEXT;
-  END IF;
-  IF hin <> '' THEN item := 'hint'; value := hin; RETURN NEXT; END IF;
-  IF ctx NOT LIKE 'SQL statement%' THEN
-    item := 'context'; value := split_part(ctx, E'\n', 1); RETURN NEXT;
-  END IF;
-END $$;
-
 -- a 200 KB response header: not "Out of memory"
-SELECT hl_server('hl_header', 'big_header=200000', 'max_retries ''0''');
-SELECT * FROM hl_show($$SELECT * FROM hl_header.customer_subscribers
-                        WHERE customer_id = 'cccccccc-0000-4000-8000-000000000003'$$);
+SELECT fault_server('hl_header', 'big_header=200000', 'max_retries ''0''');
+SELECT * FROM fault_show($$SELECT * FROM hl_header.customer_subscribers
+                           WHERE customer_id = 'cccccccc-0000-4000-8000-000000000003'$$);
 -- headers just under the limit are read
-SELECT hl_server('hl_header_ok', 'big_header=90000', 'max_retries ''0''');
-SELECT * FROM hl_show($$SELECT * FROM hl_header_ok.customer_subscribers
-                        WHERE customer_id = 'cccccccc-0000-4000-8000-000000000003'$$);
+SELECT fault_server('hl_header_ok', 'big_header=90000', 'max_retries ''0''');
+SELECT * FROM fault_show($$SELECT * FROM hl_header_ok.customer_subscribers
+                           WHERE customer_id = 'cccccccc-0000-4000-8000-000000000003'$$);
 -- a gzip body that was never asked for: not invalid UTF-8
-SELECT hl_server('hl_gzip', 'gzip=1', 'max_retries ''0''');
-SELECT * FROM hl_show($$SELECT * FROM hl_gzip.subscriber_details
-                        WHERE customer_id = 'cccccccc-0000-4000-8000-000000000003'$$);
+SELECT fault_server('hl_gzip', 'gzip=1', 'max_retries ''0''');
+SELECT * FROM fault_show($$SELECT * FROM hl_gzip.subscriber_details
+                           WHERE customer_id = 'cccccccc-0000-4000-8000-000000000003'$$);
 -- keys too long for a URL, 3 MB and 10 MB: refused before anything is sent
-SELECT * FROM hl_show($$SELECT * FROM api.subscriber_sessions WHERE msisdn = repeat('1', 3000000)$$);
-SELECT * FROM hl_show($$SELECT * FROM api.subscriber_sessions WHERE msisdn = repeat('1', 10000000)$$);
+SELECT * FROM fault_show($$SELECT * FROM api.subscriber_sessions WHERE msisdn = repeat('1', 3000000)$$);
+SELECT * FROM fault_show($$SELECT * FROM api.subscriber_sessions WHERE msisdn = repeat('1', 10000000)$$);
 -- a key that fits is still read
-SELECT * FROM hl_show($$SELECT * FROM api.subscriber_sessions WHERE msisdn = repeat('1', 4000)$$);
+SELECT * FROM fault_show($$SELECT * FROM api.subscriber_sessions WHERE msisdn = repeat('1', 4000)$$);
 
 -- max_requests_per_query: 3 requests, pages of 2 records
-SELECT hl_server('hl_bud', '', 'fetch_size ''2'', max_requests_per_query ''3''');
+SELECT fault_server('hl_bud', '', 'fetch_size ''2'', max_requests_per_query ''3''');
 -- 3 pages: within the budget, and again, as each statement has its own
 SELECT count(subscriber_id) FROM hl_bud.customer_subscribers
  WHERE customer_id = 'cccccccc-0000-4000-8000-000000000006';
 SELECT count(subscriber_id) FROM hl_bud.customer_subscribers
  WHERE customer_id = 'cccccccc-0000-4000-8000-000000000006';
 -- 5 pages: fails before the 4th request
-SELECT * FROM hl_show($$SELECT subscriber_id FROM hl_bud.customer_subscribers
-                        WHERE customer_id = 'cccccccc-0000-4000-8000-000000000010'$$);
+SELECT * FROM fault_show($$SELECT subscriber_id FROM hl_bud.customer_subscribers
+                           WHERE customer_id = 'cccccccc-0000-4000-8000-000000000010'$$);
 -- the budget counts every scan of the server in the statement: 1 + 2, then 1 + 3 pages
 SELECT (SELECT count(subscriber_id) FROM hl_bud.customer_subscribers
          WHERE customer_id = 'cccccccc-0000-4000-8000-000000000002') +
        (SELECT count(subscriber_id) FROM hl_bud.customer_subscribers
          WHERE customer_id = 'cccccccc-0000-4000-8000-000000000004') AS rows;
-SELECT * FROM hl_show($$SELECT (SELECT count(subscriber_id) FROM hl_bud.customer_subscribers
+SELECT * FROM fault_show($$SELECT (SELECT count(subscriber_id) FROM hl_bud.customer_subscribers
                                  WHERE customer_id = 'cccccccc-0000-4000-8000-000000000002') +
                                (SELECT count(subscriber_id) FROM hl_bud.customer_subscribers
                                  WHERE customer_id = 'cccccccc-0000-4000-8000-000000000006')$$);
