@@ -337,7 +337,7 @@ sf_object_walker_init(SfObjectWalker *walker, SfSpan object)
 
 /*
  * The name of a member as the API meant it: a name with escapes is decoded
- * by PostgreSQL's lexer, so that "cont\u0065nt" is "content".  The quoted
+ * by the rules of JSON, so that "n\u0061me" is "name".  The quoted
  * name runs from quote to end; false when it is not a valid JSON string.
  */
 static bool

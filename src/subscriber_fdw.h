@@ -67,8 +67,8 @@ typedef struct SfColumnDef
 } SfColumnDef;
 
 /*
- * What an error code of the API means here.  "message" may hold one %s,
- * the key the request was made for; "hint" may hold one %d, the
+ * What an error code of the API means here.  The message may hold one %s,
+ * the key the request was made for; the hint may hold one %d, the
  * pit_keep_alive option in minutes.
  */
 typedef struct SfErrorCode

@@ -33,7 +33,7 @@
 /*
  * Remote text or a key as a message shows it: a palloc'd copy of its first
  * SF_MESSAGE_TEXT_BYTES bytes, cut on a character boundary and marked as
- * shortened, so that a 50 MB errorMessage or a 3 MB key cannot become a
+ * shortened, so that a 50 MB remote error message or a 3 MB key cannot become a
  * 50 MB message to the client and the log.  Bytes that are not valid in the
  * database encoding (remote text not yet converted) become '?', so that the
  * message itself can always be sent.
