@@ -4,7 +4,8 @@
  *		  The sizes of keys that this backend has seen, for row estimates.
  *
  * The API states how many records a key has (in the member of a chunk or
- * page that the catalog names) in the first response of every scan, and a count from the totals asks for nothing else.
+ * page that the catalog names) in the first response of every scan, and a
+ * count from the totals asks for nothing else.
  * Remembering these totals lets the planner estimate a later scan of the
  * same key by its real size instead of the catalog's fixed rows_per_key, so
  * that a join puts a small customer on the side where small belongs.
