@@ -511,6 +511,7 @@ plan_batch_join(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 	return &cscan->scan.plan;
 }
 
+/* The executor's state node for a plan node; begin_batch_join fills it in. */
 static Node *
 create_batch_join_state(CustomScan *cscan)
 {
@@ -548,6 +549,10 @@ inner_user(EState *estate, Index rti)
 	return OidIsValid(checkAsUser) ? checkAsUser : GetUserId();
 }
 
+/*
+ * Reads the plan's private lists into the state.  Under EXPLAIN without
+ * ANALYZE it stops before the memory and the scan engine, which stay NULL.
+ */
 static void
 begin_batch_join(CustomScanState *node, EState *estate, int eflags)
 {
@@ -857,6 +862,7 @@ rescan_batch_join(CustomScanState *node)
 		ExecReScan(outer);
 }
 
+/* Frees the scan engine's requests and the join's memory, if begun. */
 static void
 end_batch_join(CustomScanState *node)
 {
@@ -870,6 +876,7 @@ end_batch_join(CustomScanState *node)
 	ExecEndNode(linitial(node->custom_ps));
 }
 
+/* EXPLAIN's name of the join type; only these four are ever planned. */
 static const char *
 join_type_name(JoinType jointype)
 {

@@ -214,6 +214,7 @@ sf_resource_at(int index)
 	return &resources[index];
 }
 
+/* Bounds the walk over the catalog by sf_resource_at. */
 int
 sf_resource_count(void)
 {

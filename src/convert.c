@@ -417,6 +417,10 @@ timestamp_value(SfRecordConverter *converter, SfColumnPlan *column,
 	return TimestampGetDatum(result);
 }
 
+/*
+ * Keeps the value for the error context, then reads it with the
+ * timestamp reader or the column type's input function.
+ */
 static Datum
 input_value(SfRecordConverter *converter, SfColumnPlan *column, char *text,
 			size_t len)

@@ -111,12 +111,17 @@ key_is(SfSpan key, const char *name)
 	return name != NULL && sf_span_equals(key, name, strlen(name));
 }
 
+/* null and "" both stand for a missing value in the API's answers. */
 static bool
 span_is_empty_value(SfSpan span)
 {
 	return sf_span_equals(span, "null", 4) || sf_span_equals(span, "\"\"", 2);
 }
 
+/*
+ * One error for a body that is not what was expected, hinting at base_url
+ * when an HTML page came back instead of JSON.
+ */
 static void
 raise_body_error(const char *request_label, const char *data, size_t len,
 				 const char *where, const char *problem, bool invalid_json)

@@ -225,6 +225,10 @@ note_timer(CURLM *multi, long timeout_ms, void *userp)
 	return 0;
 }
 
+/*
+ * The backend's multi handle, made on first use, so that every scan of
+ * the backend shares one connection cache.
+ */
 static CURLM *
 get_multi(void)
 {
@@ -242,6 +246,7 @@ get_multi(void)
 	return backend_multi;
 }
 
+/* The method as it appears in messages and EXPLAIN. */
 const char *
 sf_http_method_name(SfHttpMethod method)
 {
@@ -331,6 +336,10 @@ request_cleanup(void *arg)
 	request->capacity = 0;
 }
 
+/*
+ * curl_slist_append returns NULL when out of memory; this raises instead,
+ * freeing the list built so far.
+ */
 static struct curl_slist *
 append_header(struct curl_slist *list, const char *header)
 {
@@ -435,6 +444,7 @@ sf_http_request_owner(const SfHttpRequest *request)
 	return request->owner;
 }
 
+/* Lets the scan engine name the request in its messages. */
 SfHttpMethod
 sf_http_request_method(const SfHttpRequest *request)
 {
@@ -598,6 +608,7 @@ short_target(const char *target)
 			refused_option(#option, setopt_code); \
 	} while (0)
 
+/* SETOPT's error: a libcurl that refuses an option is not used half set up. */
 static void
 refused_option(const char *option, CURLcode code)
 {
@@ -779,6 +790,10 @@ start_due_requests(SfHttpClient *client)
 	return next;
 }
 
+/*
+ * Sorts curl's result into the kinds the scan engine treats differently,
+ * such as whether a retry is safe and what to tell the user.
+ */
 static SfTransportError
 classify(CURLcode code, const SfHttpRequest *request)
 {
@@ -1018,6 +1033,7 @@ rebuild_wait_set(void)
 	sockets_changed = false;
 }
 
+/* The wait event that pg_stat_activity shows while waiting on the API. */
 static uint32
 api_wait_event(void)
 {
@@ -1030,6 +1046,10 @@ api_wait_event(void)
 #endif
 }
 
+/*
+ * Lets curl act on a socket or its timer.  A socket curl has already
+ * closed is not an error.
+ */
 static void
 socket_action(curl_socket_t fd, int flags)
 {

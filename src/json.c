@@ -551,6 +551,10 @@ typedef struct RecordParser
 
 #define NODES_PER_BLOCK 64
 
+/*
+ * Raises a lexer error with the byte offset in the record, the detail
+ * shortened since it quotes the token.
+ */
 static void
 parser_error(RecordParser *parser, JsonParseErrorType error)
 {
@@ -566,6 +570,7 @@ parser_error(RecordParser *parser, JsonParseErrorType error)
 					   (long) (parser->lex->token_start - parser->record.start))));
 }
 
+/* Moves to the next token; a lexer error is raised at once. */
 static inline void
 next_token(RecordParser *parser)
 {
@@ -575,6 +580,7 @@ next_token(RecordParser *parser)
 		parser_error(parser, result);
 }
 
+/* Raises the given error unless the current token is of this type. */
 static inline void
 expect_token(RecordParser *parser, JsonTokenType type, JsonParseErrorType error)
 {

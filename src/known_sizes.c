@@ -68,6 +68,7 @@ make_key(KnownSizeKey *hashkey, Oid serverid, const SfResource *resource,
 	return true;
 }
 
+/* Made on first remember, so a backend that never scans has no table. */
 static void
 create_table(void)
 {

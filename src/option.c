@@ -108,6 +108,10 @@ static const SfOptionDef option_defs[] = {
 #define DEFAULT_MAX_RESPONSE_SIZE	(64 * 1024 * 1024)
 #define DEFAULT_JOIN_BATCH_SIZE		1000
 
+/*
+ * The level an option list belongs to, from the catalog the validator
+ * is called for.
+ */
 static int
 level_of_catalog(Oid catalog)
 {
@@ -126,6 +130,7 @@ level_of_catalog(Oid catalog)
 	}
 }
 
+/* Names a level for the message of a misplaced option. */
 static const char *
 level_name(int level)
 {
@@ -161,6 +166,7 @@ levels_text(int levels)
 	return buf.data;
 }
 
+/* Lists the options a level takes, for the hint of an unknown option. */
 static char *
 valid_options_text(int level)
 {
@@ -176,6 +182,7 @@ valid_options_text(int level)
 	return buf.len > 0 ? buf.data : pstrdup("none");
 }
 
+/* The definition of an option by name, or NULL if there is none. */
 static const SfOptionDef *
 find_option(const char *name)
 {
@@ -357,6 +364,10 @@ uuid_is_valid(const char *value)
 	return true;
 }
 
+/*
+ * A path of keys separated by dots: no empty key at either end or
+ * between two dots.
+ */
 static bool
 json_path_is_valid(const char *value)
 {

@@ -421,6 +421,7 @@ sf_planning_key_values(Expr *key_expr, SfKeyKind kind, List **keys)
 	return true;
 }
 
+/* qsort's comparison of key strings, for a stable order of keys. */
 static int
 compare_keys(const void *a, const void *b)
 {

@@ -94,6 +94,10 @@ struct SfScan
 	void	   *total_hook_arg;
 };
 
+/*
+ * Creates a scan engine in the parent context, with its HTTP client and
+ * the memory of its passes.  limit is -1 for no limit.
+ */
 SfScan *
 sf_scan_create(MemoryContext parent, const SfResource *resource,
 			   const SfOptions *options, SfRecordConverter *converter,
@@ -232,6 +236,7 @@ send_next_request(SfScan *scan, SfStream *stream, int delay_ms)
 	sf_http_submit(request, delay_ms);
 }
 
+/* Marks a stream done, counting it out of the open streams only once. */
 static void
 finish_stream(SfScan *scan, SfStream *stream)
 {
@@ -319,6 +324,7 @@ retry(SfScan *scan, SfHttpRequest *failed)
 	return true;
 }
 
+/* HTTP statuses that mean the API may answer if asked again later. */
 static bool
 status_is_transient(long status)
 {
@@ -747,6 +753,7 @@ pump(SfScan *scan, bool wait)
 	return scan->ready != NIL || sf_http_pending(scan->client) > 0;
 }
 
+/* A chunk's records point into its response: releasing it frees both. */
 static void
 release_chunk(SfChunk *chunk)
 {
@@ -836,12 +843,14 @@ sf_scan_restart(SfScan *scan)
 	scan->rows_since_poll = 0;
 }
 
+/* Ends the scan's requests and chunks; the memory goes with its context. */
 void
 sf_scan_release(SfScan *scan)
 {
 	drop_all(scan);
 }
 
+/* The scan's requests, retries and bytes, for EXPLAIN ANALYZE. */
 const SfScanStats *
 sf_scan_stats(SfScan *scan)
 {

@@ -125,6 +125,7 @@ static shmem_request_hook_type prev_shmem_request_hook = NULL;
 #endif
 static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
 
+/* The shared memory the extension asks for: one SfSharedState. */
 static Size
 shared_size(void)
 {
@@ -132,6 +133,7 @@ shared_size(void)
 }
 
 #if PG_VERSION_NUM >= 150000
+/* From PostgreSQL 15 on, shared memory is asked for in this hook. */
 static void
 request_shared_memory(void)
 {
@@ -141,6 +143,7 @@ request_shared_memory(void)
 }
 #endif
 
+/* Sets up a state, in shared memory or in the backend's own. */
 static void
 init_state(SfServerState *state, bool in_shared)
 {
@@ -204,6 +207,7 @@ release_at_transaction_end(ResourceReleasePhase phase, bool isCommit,
 		release_all_held();
 }
 
+/* Gives back what the backend holds, so that an exit cannot leak slots. */
 static void
 release_at_exit(int code, Datum arg)
 {
@@ -231,6 +235,7 @@ sf_shared_state_init(void)
 	RegisterResourceReleaseCallback(release_at_transaction_end, NULL);
 }
 
+/* The backend's own state of a server in the current database, or NULL. */
 static SfServerState *
 find_local_state(Oid serverid)
 {
@@ -461,6 +466,10 @@ try_admit(SfServerState *state, const SfOptions *options, TimestampTz now,
 	return result;
 }
 
+/*
+ * Asks for a slot; while a shared state is full, it prepares to sleep on
+ * its condition variable before trying again, so no release is missed.
+ */
 SfAdmission
 sf_server_admit(SfServerState *state, const SfOptions *options,
 				TimestampTz now, TimestampTz *until, uint64 *epoch)
@@ -526,6 +535,7 @@ sf_server_hold(SfServerState *state, TimestampTz until)
 	SpinLockRelease(&state->mutex);
 }
 
+/* Counts a request that starts, under the state's lock. */
 void
 sf_server_count_start(SfServerState *state, bool is_retry, int64 wait_us)
 {
@@ -644,6 +654,7 @@ copy_state(SfServerState *state, SfStatsRow *row)
 	return wanted;
 }
 
+/* Adds one state's figures as a row of the result. */
 static void
 put_row(ReturnSetInfo *rsinfo, const SfStatsRow *row)
 {

@@ -371,6 +371,10 @@ sf_rel_info(RelOptInfo *rel)
 	return (SfRelInfo *) rel->fdw_private;
 }
 
+/*
+ * A foreign path whose cost is one request per key and a share per record;
+ * a scan without a key starts at a higher cost.
+ */
 static ForeignPath *
 make_path(PlannerInfo *root, RelOptInfo *baserel, double rows, double keys,
 		  Relids required_outer, List *fdw_private, bool keyed)

@@ -59,6 +59,7 @@ sf_message_text(const char *text, size_t len)
 	return buf.data;
 }
 
+/* Splits a dotted JSON path once, as the converter is made, not per record. */
 static char **
 split_path(const char *path)
 {
@@ -181,6 +182,7 @@ lookup_record_path(SfJsonNode **members, int nmembers, char **path, int *hint,
 	return NULL;
 }
 
+/* The API sends flags as booleans or as strings; both count as true. */
 static bool
 is_true(SfJsonNode *node)
 {
@@ -200,6 +202,7 @@ list_first(SfJsonNode *list)
 	return list->type == SF_JSON_OBJECT ? list : NULL;
 }
 
+/* The element after this one; a bare object is a list of one. */
 static SfJsonNode *
 list_next(SfJsonNode *list, SfJsonNode *element)
 {
