@@ -119,58 +119,88 @@ list_text(SfJsonNode *list)
 }
 
 /*
- * Adds a parsed value to a jsonb under construction; returns what
- * pushJsonbValue returns, the finished value once the outermost container
- * closes.  Building jsonb from the tree spares jsonb_in a second parse of
- * the same bytes.
+ * Whether jsonb orders key a before key b: shorter first, then by bytes, as
+ * jsonb stores an object's keys so that it can search them.
  */
-static JsonbValue *
-push_jsonb(SfRecordConverter *converter, JsonbParseState **state,
-		   SfJsonNode *node, JsonbIteratorToken as)
+static inline bool
+jsonb_key_before(const JsonbValue *a, const JsonbValue *b)
 {
-	JsonbValue	value;
+	if (a->val.string.len != b->val.string.len)
+		return a->val.string.len < b->val.string.len;
+	return memcmp(a->val.string.val, b->val.string.val, a->val.string.len) < 0;
+}
 
+/*
+ * The jsonb form of a parsed value, built straight from the tree: jsonb_in
+ * would parse the same bytes again, and pushJsonbValue would copy every
+ * value and sort each object's keys with a general sort.  An object's keys
+ * are put in jsonb's order by insertion, cheap for the few keys an object
+ * of the API has; a record never holds a key twice (the parser refuses
+ * it), so there is nothing to remove.
+ */
+static void
+jsonb_value(SfRecordConverter *converter, SfJsonNode *node, JsonbValue *out)
+{
 	switch (node->type)
 	{
 		case SF_JSON_OBJECT:
-			pushJsonbValue(state, WJB_BEGIN_OBJECT, NULL);
-			for (SfJsonNode *child = node->first_child; child; child = child->next)
 			{
-				JsonbValue	key;
+				JsonbPair  *pairs = palloc(Max(1, node->nchildren) * sizeof(JsonbPair));
+				int			n = 0;
 
-				key.type = jbvString;
-				key.val.string.val = server_text(converter, child->key, child->keylen,
-												 &key.val.string.len);
-				pushJsonbValue(state, WJB_KEY, &key);
-				push_jsonb(converter, state, child, WJB_VALUE);
+				for (SfJsonNode *child = node->first_child; child; child = child->next)
+				{
+					JsonbPair	pair;
+					int			i;
+
+					pair.key.type = jbvString;
+					pair.key.val.string.val = server_text(converter, child->key, child->keylen,
+														  &pair.key.val.string.len);
+					pair.order = n;
+					jsonb_value(converter, child, &pair.value);
+					for (i = n; i > 0 && jsonb_key_before(&pair.key, &pairs[i - 1].key); i--)
+						pairs[i] = pairs[i - 1];
+					pairs[i] = pair;
+					n++;
+				}
+				out->type = jbvObject;
+				out->val.object.nPairs = n;
+				out->val.object.pairs = pairs;
+				break;
 			}
-			return pushJsonbValue(state, WJB_END_OBJECT, NULL);
 		case SF_JSON_ARRAY:
-			pushJsonbValue(state, WJB_BEGIN_ARRAY, NULL);
-			for (SfJsonNode *child = node->first_child; child; child = child->next)
-				push_jsonb(converter, state, child, WJB_ELEM);
-			return pushJsonbValue(state, WJB_END_ARRAY, NULL);
+			{
+				JsonbValue *elems = palloc(Max(1, node->nchildren) * sizeof(JsonbValue));
+				int			n = 0;
+
+				for (SfJsonNode *child = node->first_child; child; child = child->next)
+					jsonb_value(converter, child, &elems[n++]);
+				out->type = jbvArray;
+				out->val.array.nElems = n;
+				out->val.array.elems = elems;
+				out->val.array.rawScalar = false;
+				break;
+			}
 		case SF_JSON_STRING:
-			value.type = jbvString;
-			value.val.string.val = server_text(converter, node->text, node->textlen,
-											   &value.val.string.len);
+			out->type = jbvString;
+			out->val.string.val = server_text(converter, node->text, node->textlen,
+											  &out->val.string.len);
 			break;
 		case SF_JSON_NUMBER:
-			value.type = jbvNumeric;
-			value.val.numeric = DatumGetNumeric(DirectFunctionCall3(numeric_in,
-																	CStringGetDatum(node->text),
-																	ObjectIdGetDatum(InvalidOid),
-																	Int32GetDatum(-1)));
+			out->type = jbvNumeric;
+			out->val.numeric = DatumGetNumeric(DirectFunctionCall3(numeric_in,
+																   CStringGetDatum(node->text),
+																   ObjectIdGetDatum(InvalidOid),
+																   Int32GetDatum(-1)));
 			break;
 		case SF_JSON_BOOL:
-			value.type = jbvBool;
-			value.val.boolean = node->text[0] == 't';
+			out->type = jbvBool;
+			out->val.boolean = node->text[0] == 't';
 			break;
 		case SF_JSON_NULL:
-			value.type = jbvNull;
+			out->type = jbvNull;
 			break;
 	}
-	return pushJsonbValue(state, as, &value);
 }
 
 /*
@@ -181,19 +211,22 @@ push_jsonb(SfRecordConverter *converter, JsonbParseState **state,
 static Datum
 container_jsonb(SfRecordConverter *converter, SfJsonNode *node, bool as_list)
 {
-	JsonbParseState *state = NULL;
-	JsonbValue *result;
+	JsonbValue	result;
 
 	if (as_list && (node == NULL || node->type != SF_JSON_ARRAY))
 	{
-		pushJsonbValue(&state, WJB_BEGIN_ARRAY, NULL);
+		JsonbValue *elem = palloc(sizeof(JsonbValue));
+
 		if (node != NULL)
-			push_jsonb(converter, &state, node, WJB_ELEM);
-		result = pushJsonbValue(&state, WJB_END_ARRAY, NULL);
+			jsonb_value(converter, node, elem);
+		result.type = jbvArray;
+		result.val.array.nElems = node != NULL ? 1 : 0;
+		result.val.array.elems = elem;
+		result.val.array.rawScalar = false;
 	}
 	else
-		result = push_jsonb(converter, &state, node, WJB_ELEM);
-	return JsonbPGetDatum(JsonbValueToJsonb(result));
+		jsonb_value(converter, node, &result);
+	return JsonbPGetDatum(JsonbValueToJsonb(&result));
 }
 
 /*
