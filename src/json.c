@@ -648,15 +648,22 @@ add_node(RecordParser *parser, SfJsonNode *parent, SfJsonType type,
 		uint32		signature = keylen > 0 ?
 			((uint32) keylen << 16) ^ ((unsigned char) key[0] << 8) ^ (unsigned char) key[keylen - 1] : 0;
 
+		/* a bit per signature seen: only a name whose bit is set can be a duplicate */
+		uint64		bit = UINT64CONST(1) << ((signature * 2654435761U) >> 26);
+
 		node->key = key;
 		node->keylen = keylen;
 		node->keysig = signature;
-		for (SfJsonNode *sibling = parent->first_child; sibling; sibling = sibling->next)
+		if (parent->keybits & bit)
 		{
-			if (sibling->keysig == signature && sibling->keylen == keylen &&
-				memcmp(sibling->key, key, keylen) == 0 && parser->duplicate_key == NULL)
-				parser->duplicate_key = key;
+			for (SfJsonNode *sibling = parent->first_child; sibling; sibling = sibling->next)
+			{
+				if (sibling->keysig == signature && sibling->keylen == keylen &&
+					memcmp(sibling->key, key, keylen) == 0 && parser->duplicate_key == NULL)
+					parser->duplicate_key = key;
+			}
 		}
+		parent->keybits |= bit;
 	}
 	if (parent->last_child)
 		parent->last_child->next = node;

@@ -344,6 +344,7 @@ typedef struct SfJsonNode
 	const char *raw;			/* container: its bytes in the body */
 	int			rawlen;
 	int			nchildren;
+	uint64		keybits;		/* object: a bit per member name's signature */
 	struct SfJsonNode *first_child;
 	struct SfJsonNode *last_child;
 	struct SfJsonNode *next;
