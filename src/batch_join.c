@@ -601,10 +601,8 @@ begin_batch_join(CustomScanState *node, EState *estate, int eflags)
 	state->batch_cxt = AllocSetContextCreate(state->join_cxt,
 											 "subscriber_fdw join batch",
 											 ALLOCSET_DEFAULT_SIZES);
-	/* as in a foreign scan: a first block that holds a record's tree */
-	state->row_cxt = AllocSetContextCreate(state->join_cxt,
-										   "subscriber_fdw join row",
-										   0, 64 * 1024, ALLOCSET_DEFAULT_MAXSIZE);
+	state->row_cxt = AllocSetContextCreate(state->join_cxt, "subscriber_fdw join row",
+										   SF_ROW_CONTEXT_SIZES);
 	old = MemoryContextSwitchTo(state->join_cxt);
 	state->rows = palloc(state->batch_size * sizeof(BatchRow));
 	state->scan = sf_scan_create(state->join_cxt, state->resource, state->options,

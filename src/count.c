@@ -82,7 +82,7 @@ sf_counter_create(SfScan *scan, const SfResource *resource, Oid serverid,
 											   ALLOCSET_SMALL_SIZES);
 	counter->row_cxt = AllocSetContextCreate(CurrentMemoryContext,
 											 "subscriber_fdw count row",
-											 ALLOCSET_DEFAULT_SIZES);
+											 SF_ROW_CONTEXT_SIZES);
 	return counter;
 }
 

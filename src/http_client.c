@@ -590,17 +590,6 @@ check_header(char *line, size_t size, size_t nitems, void *userdata)
 	return n;
 }
 
-/* The target for a message: at most 200 bytes of it. */
-static char *
-short_target(const char *target)
-{
-	size_t		len = strlen(target);
-
-	if (len <= 200)
-		return pstrdup(target);
-	return psprintf("%.200s... (%zu bytes)", target, len);
-}
-
 #define SETOPT(handle, option, value) \
 	do { \
 		CURLcode setopt_code = curl_easy_setopt(handle, option, value); \
@@ -736,7 +725,7 @@ check_url_length(SfHttpClient *client, SfHttpRequest *request)
 				 errdetail("It would be %zu bytes long.", len),
 				 errhint("A key value this long cannot be asked for; check the query's keys."),
 				 errcontext("request %s %s", sf_http_method_name(request->method),
-							short_target(request->target))));
+							sf_message_text(request->target, strlen(request->target)))));
 }
 
 /*

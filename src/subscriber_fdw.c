@@ -706,10 +706,8 @@ subscriberBeginForeignScan(ForeignScanState *node, int eflags)
 	state->scan_cxt = AllocSetContextCreate(estate->es_query_cxt,
 											"subscriber_fdw scan",
 											ALLOCSET_DEFAULT_SIZES);
-	/* a first block that holds a whole record's tree survives every reset */
-	state->row_cxt = AllocSetContextCreate(state->scan_cxt,
-										   "subscriber_fdw row",
-										   0, 64 * 1024, ALLOCSET_DEFAULT_MAXSIZE);
+	state->row_cxt = AllocSetContextCreate(state->scan_cxt, "subscriber_fdw row",
+										   SF_ROW_CONTEXT_SIZES);
 
 	old = MemoryContextSwitchTo(state->scan_cxt);
 	state->options = sf_get_options(RelationGetRelid(rel), userid);

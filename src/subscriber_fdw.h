@@ -396,6 +396,13 @@ extern void sf_envelope_parse_error_body(const SfResource *resource,
 
 extern char *sf_message_text(const char *text, size_t len);
 
+/*
+ * The sizes of a context that holds one record's tree and conversions and
+ * is reset for every row: its first block holds a whole record's tree and
+ * survives every reset, so that a row costs no malloc.
+ */
+#define SF_ROW_CONTEXT_SIZES	0, 64 * 1024, ALLOCSET_DEFAULT_MAXSIZE
+
 /* How one column of the foreign table is produced. */
 typedef struct SfColumnPlan
 {
