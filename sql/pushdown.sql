@@ -92,7 +92,8 @@ EXPLAIN (COSTS OFF) EXECUTE dets('cccccccc-0000-4000-8000-000000000002');
 EXECUTE dets('cccccccc-0000-4000-8000-000000000002');
 -- the same generic plan with an array parameter
 PREPARE sess_any(text[]) AS
-  SELECT msisdn, session_id FROM api.subscriber_sessions WHERE msisdn = ANY ($1);
+  SELECT msisdn, session_id FROM api.subscriber_sessions WHERE msisdn = ANY ($1)
+   ORDER BY 1, 2;
 EXPLAIN (COSTS OFF) EXECUTE sess_any('{990000000001,990000000002}');
 EXECUTE sess_any('{990000000001,990000000002}');
 EXECUTE sess_any('{990000000003}');
