@@ -13,6 +13,7 @@ OBJS = \
 	src/known_sizes.o \
 	src/option.o \
 	src/pushdown.o \
+	src/record_parser.o \
 	src/scan.o \
 	src/shared_state.o \
 	src/subscriber_fdw.o \

@@ -4,7 +4,9 @@
  *		  JSON values to column values.
  *
  * Values become column values through the column type's input function,
- * with the rules of the contract: null, and "" for a column that is not a
+ * or for the commonest forms of uuid and numeric values, directly (the
+ * same datum, without the input function's general parsing), with the
+ * rules of the contract: null, and "" for a column that is not a
  * string type, are NULL; timestamps are read in the API's layout only,
  * zone-less ones in remote_timezone, so that no session setting changes
  * them; XML-style lists are always arrays; jsonb is built from the parsed tree
@@ -25,6 +27,7 @@
 #include "utils/jsonb.h"
 #include "utils/numeric.h"
 #include "utils/timestamp.h"
+#include "utils/uuid.h"
 
 #include "subscriber_fdw.h"
 
@@ -118,6 +121,102 @@ list_text(SfJsonNode *list)
 	return psprintf("[%s]", node_json_text(list));
 }
 
+/* The value of a hexadecimal digit, -1 if it is not one. */
+static inline int
+hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c |= 0x20;
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/*
+ * A uuid in its canonical layout, 8-4-4-4-12 hexadecimal digits, read
+ * directly; false for any other text, which uuid_in then reads (or
+ * refuses) as it always does.
+ */
+static bool
+uuid_value(const char *text, size_t len, Datum *result)
+{
+	pg_uuid_t	uuid;
+	const char *p = text;
+
+	if (len != 36 || text[8] != '-' || text[13] != '-' || text[18] != '-' ||
+		text[23] != '-')
+		return false;
+	for (int i = 0; i < UUID_LEN; i++)
+	{
+		int			high,
+					low;
+
+		if (*p == '-')
+			p++;
+		high = hex_value(p[0]);
+		low = hex_value(p[1]);
+		if (high < 0 || low < 0)
+			return false;
+		uuid.data[i] = (unsigned char) (high << 4 | low);
+		p += 2;
+	}
+	*result = UUIDPGetDatum(memcpy(palloc(sizeof(pg_uuid_t)), &uuid, sizeof(pg_uuid_t)));
+	return true;
+}
+
+/*
+ * A plain decimal ("-12", "12.0", "0.25") of at most 18 digits, built from
+ * its digits as an int64 and its scale: numeric_in would give the same
+ * datum (the same digits and display scale, normalised alike) at several
+ * times the cost.  false for anything else (exponents, spaces, signs
+ * other than a leading "-", a typmod to apply, more digits), which
+ * numeric_in then reads as it always does.
+ */
+static bool
+numeric_value(const char *text, size_t len, int32 typmod, Datum *result)
+{
+	const char *p = text;
+	const char *end = text + len;
+	bool		negative = false;
+	int64		value = 0;
+	int			digits = 0;
+	int			scale = 0;
+	bool		in_fraction = false;
+
+	if (typmod >= 0)
+		return false;
+	if (p < end && *p == '-')
+	{
+		negative = true;
+		p++;
+	}
+	if (p == end || *p < '0' || *p > '9')
+		return false;
+	for (; p < end; p++)
+	{
+		if (*p >= '0' && *p <= '9')
+		{
+			if (++digits > 18)
+				return false;
+			value = value * 10 + (*p - '0');
+			scale += in_fraction;
+		}
+		else if (*p == '.' && !in_fraction && p + 1 < end)
+			in_fraction = true;
+		else
+			return false;
+	}
+	/* "-0" and "-0.0" are left to numeric_in, which knows what they are */
+	if (negative && value == 0)
+		return false;
+	if (negative)
+		value = -value;
+	*result = NumericGetDatum(scale == 0 ? int64_to_numeric(value) :
+							  int64_div_fast_to_numeric(value, scale));
+	return true;
+}
+
 /*
  * Whether jsonb orders key a before key b: shorter first, then by bytes, as
  * jsonb stores an object's keys so that it can search them.
@@ -187,12 +286,17 @@ jsonb_value(SfRecordConverter *converter, SfJsonNode *node, JsonbValue *out)
 											  &out->val.string.len);
 			break;
 		case SF_JSON_NUMBER:
-			out->type = jbvNumeric;
-			out->val.numeric = DatumGetNumeric(DirectFunctionCall3(numeric_in,
-																   CStringGetDatum(node->text),
-																   ObjectIdGetDatum(InvalidOid),
-																   Int32GetDatum(-1)));
-			break;
+			{
+				Datum		number;
+
+				if (!numeric_value(node->text, node->textlen, -1, &number))
+					number = DirectFunctionCall3(numeric_in, CStringGetDatum(node->text),
+												 ObjectIdGetDatum(InvalidOid),
+												 Int32GetDatum(-1));
+				out->type = jbvNumeric;
+				out->val.numeric = DatumGetNumeric(number);
+				break;
+			}
 		case SF_JSON_BOOL:
 			out->type = jbvBool;
 			out->val.boolean = node->text[0] == 't';
@@ -452,15 +556,21 @@ timestamp_value(SfRecordConverter *converter, SfColumnPlan *column,
 
 /*
  * Keeps the value for the error context, then reads it with the
- * timestamp reader or the column type's input function.
+ * timestamp reader, directly, or with the column type's input function.
  */
 static Datum
 input_value(SfRecordConverter *converter, SfColumnPlan *column, char *text,
 			size_t len)
 {
+	Datum		result;
+
 	converter->current_value = text;
 	if (column->is_timestamp)
 		return timestamp_value(converter, column, text, len);
+	if (column->is_uuid && uuid_value(text, len, &result))
+		return result;
+	if (column->is_numeric && numeric_value(text, len, column->typmod, &result))
+		return result;
 	return call_input(column, text, len);
 }
 

@@ -1,17 +1,15 @@
 /*-------------------------------------------------------------------------
  *
  * json.c
- *		  JSON syntax: the structural scan of a response and the record parser.
+ *		  JSON syntax: escapes, and the structural scan of a response.
  *
  * A response body of thousands of records is never parsed as one tree.  The
  * structural scan, which only tracks strings and brackets, walks an object's
  * members and indexes the elements of one of them (the records) in the same
  * pass, so a response costs one pass over its bytes.  Each record is then
- * parsed on its own when its row is wanted, over the tokens of PostgreSQL's
- * JSON lexer (faster than json-c here, and exact with numbers), into a small
- * tree in the per-row memory.  Nothing here knows about tuples or about the
- * API: the envelope (envelope.c) and the conversion of records (tuple.c)
- * are built on these pieces.
+ * parsed on its own when its row is wanted (record_parser.c).  Nothing here
+ * knows about tuples or about the API: the envelope (envelope.c) and the
+ * conversion of records (tuple.c) are built on these pieces.
  *
  *-------------------------------------------------------------------------
  */
@@ -32,8 +30,8 @@
  * envelope), whatever the database's: records are transcoded value by value
  * (convert.c).  It only checks the tokens; escapes are decoded here.
  */
-static JsonLexContext *
-make_lexer(const char *text, int len)
+JsonLexContext *
+sf_json_lexer(const char *text, int len)
 {
 #if PG_VERSION_NUM >= 170000
 	return makeJsonLexContextCstringLen(NULL, (char *) text, len, PG_UTF8, false);
@@ -66,8 +64,8 @@ hex4(const char *p)
  * the error is returned, not raised).  The result is never longer than the
  * escaped text.
  */
-static JsonParseErrorType
-decode_escapes(const char *s, int n, char **decoded, int *len)
+JsonParseErrorType
+sf_json_decode_escapes(const char *s, int n, char **decoded, int *len)
 {
 	char	   *out = palloc(n + 1);
 	char	   *o = out;
@@ -343,7 +341,7 @@ sf_object_walker_init(SfObjectWalker *walker, SfSpan object)
 static bool
 member_name(const char *quote, const char *end, SfSpan *name)
 {
-	JsonLexContext *lex = make_lexer(quote, (int) (end - quote));
+	JsonLexContext *lex = sf_json_lexer(quote, (int) (end - quote));
 
 	if (json_lex(lex) != JSON_SUCCESS || lex->token_type != JSON_TOKEN_STRING ||
 		lex->token_terminator != end)
@@ -353,7 +351,7 @@ member_name(const char *quote, const char *end, SfSpan *name)
 		char	   *decoded;
 		int			len;
 
-		if (decode_escapes(quote + 1, (int) (end - quote - 2), &decoded, &len) != JSON_SUCCESS)
+		if (sf_json_decode_escapes(quote + 1, (int) (end - quote - 2), &decoded, &len) != JSON_SUCCESS)
 			return false;
 		name->start = decoded;
 		name->len = len;
@@ -374,7 +372,7 @@ member_name(const char *quote, const char *end, SfSpan *name)
 static const char *
 invalid_json_problem(SfSpan value, const char **where)
 {
-	JsonLexContext *lex = make_lexer(value.start, (int) value.len);
+	JsonLexContext *lex = sf_json_lexer(value.start, (int) value.len);
 	JsonParseErrorType result = pg_parse_json(lex, &nullSemAction);
 
 	if (result == JSON_SUCCESS)
@@ -517,311 +515,4 @@ sf_find_path(SfSpan object, const char *path, SfSpan *value, const char **proble
 			path++;
 	}
 	return true;
-}
-
-/* ----------------------------------------------------------------
- * Records
- * ----------------------------------------------------------------
- *
- * A record is parsed with PostgreSQL's own JSON parser into a small tree
- * allocated in the per-row memory context: scalars keep their exact text
- * (numbers are never rounded through a double), containers keep the byte
- * range they came from, so jsonb columns receive the record's bytes as
- * received.  The tree goes away with the row context.
- */
-
-/*
- * The parser of one record.  PostgreSQL's JSON lexer (json_lex) validates
- * the tokens; the grammar above them is here, so that strings need not be
- * copied character by character and container tokens keep their position.
- * Without "build" nothing is allocated: the record is only validated.
- */
-typedef struct RecordParser
-{
-	JsonLexContext *lex;
-	SfSpan		record;
-	char	   *copy;			/* the record's bytes, where strings end up */
-	bool		build;
-	int			depth;
-	const char *duplicate_key;
-	SfJsonNode *node_block;
-	int			free_nodes;
-	int			nodes;			/* built so far, at most SF_MAX_RECORD_VALUES */
-} RecordParser;
-
-#define NODES_PER_BLOCK 64
-
-/*
- * Raises a lexer error with the byte offset in the record, the detail
- * shortened since it quotes the token.
- */
-static void
-parser_error(RecordParser *parser, JsonParseErrorType error)
-{
-	/* the lexer's detail quotes the token, which can be megabytes long */
-	char	   *detail = json_errdetail(error, parser->lex);
-
-	ereport(ERROR,
-			(errcode(error == JSON_UNICODE_CODE_POINT_ZERO ?
-					 ERRCODE_UNTRANSLATABLE_CHARACTER : ERRCODE_INVALID_JSON_TEXT),
-			 errmsg("invalid JSON in a record"),
-			 errdetail("%s (at byte %ld of the record)",
-					   sf_message_text(detail, strlen(detail)),
-					   (long) (parser->lex->token_start - parser->record.start))));
-}
-
-/* Moves to the next token; a lexer error is raised at once. */
-static inline void
-next_token(RecordParser *parser)
-{
-	JsonParseErrorType result = json_lex(parser->lex);
-
-	if (result != JSON_SUCCESS)
-		parser_error(parser, result);
-}
-
-/* Raises the given error unless the current token is of this type. */
-static inline void
-expect_token(RecordParser *parser, JsonTokenType type, JsonParseErrorType error)
-{
-	if (parser->lex->token_type != type)
-		parser_error(parser, error);
-}
-
-/*
- * The contents of the current string token.  Strings without a backslash,
- * nearly all of them, are copied at once; the others are decoded.
- */
-static char *
-token_string(RecordParser *parser, int *len)
-{
-	const char *start = parser->lex->token_start + 1;
-	int			n = (int) (parser->lex->token_terminator - start) - 1;
-
-	if (memchr(start, '\\', n) == NULL)
-	{
-		/* the record's copy, with the closing quote made a terminator */
-		char	   *copy = parser->copy + (start - parser->record.start);
-
-		copy[n] = '\0';
-		*len = n;
-		return copy;
-	}
-	{
-		char	   *decoded;
-		JsonParseErrorType result = decode_escapes(start, n, &decoded, len);
-
-		if (result != JSON_SUCCESS)
-			parser_error(parser, result);
-		return decoded;
-	}
-}
-
-/* Hangs a new node under its container, checking member names. */
-static SfJsonNode *
-add_node(RecordParser *parser, SfJsonNode *parent, SfJsonType type,
-		 char *key, int keylen)
-{
-	SfJsonNode *node;
-
-	/* nodes come from blocks: one allocation per many nodes */
-	if (parser->free_nodes == 0)
-	{
-		/* a record's tree is bounded, whatever a record holds */
-		if (parser->nodes >= SF_MAX_RECORD_VALUES)
-			ereport(ERROR,
-					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-					 errmsg("a record holds more than %d JSON values", SF_MAX_RECORD_VALUES),
-					 errdetail("A record's parsed form is limited to bound the memory of a scan.")));
-		parser->nodes += NODES_PER_BLOCK;
-		parser->node_block = palloc(NODES_PER_BLOCK * sizeof(SfJsonNode));
-		parser->free_nodes = NODES_PER_BLOCK;
-	}
-	node = &parser->node_block[--parser->free_nodes];
-	memset(node, 0, sizeof(SfJsonNode));
-	node->type = type;
-	if (parent == NULL)
-		return node;
-	if (parent->type == SF_JSON_OBJECT)
-	{
-		/* a cheap signature of the name spares most comparisons */
-		uint32		signature = keylen > 0 ?
-			((uint32) keylen << 16) ^ ((unsigned char) key[0] << 8) ^ (unsigned char) key[keylen - 1] : 0;
-
-		/* a bit per signature seen: only a name whose bit is set can be a duplicate */
-		uint64		bit = UINT64CONST(1) << ((signature * 2654435761U) >> 26);
-
-		node->key = key;
-		node->keylen = keylen;
-		node->keysig = signature;
-		if (parent->keybits & bit)
-		{
-			for (SfJsonNode *sibling = parent->first_child; sibling; sibling = sibling->next)
-			{
-				if (sibling->keysig == signature && sibling->keylen == keylen &&
-					memcmp(sibling->key, key, keylen) == 0 && parser->duplicate_key == NULL)
-					parser->duplicate_key = key;
-			}
-		}
-		parent->keybits |= bit;
-	}
-	if (parent->last_child)
-		parent->last_child->next = node;
-	else
-		parent->first_child = node;
-	parent->last_child = node;
-	parent->nchildren++;
-	return node;
-}
-
-/*
- * Parses the value at the current token and leaves the lexer on the token
- * after it.  Returns its node, or NULL when not building.  Recursion is
- * bounded by SF_MAX_JSON_DEPTH, which the structural scan that found the
- * record enforced already.
- */
-static SfJsonNode *
-parse_value(RecordParser *parser, SfJsonNode *parent, char *key, int keylen)
-{
-	JsonLexContext *lex = parser->lex;
-	SfJsonNode *node = NULL;
-	JsonTokenType type = lex->token_type;
-
-	switch (type)
-	{
-		case JSON_TOKEN_OBJECT_START:
-		case JSON_TOKEN_ARRAY_START:
-			{
-				bool		is_object = type == JSON_TOKEN_OBJECT_START;
-				JsonTokenType close = is_object ? JSON_TOKEN_OBJECT_END : JSON_TOKEN_ARRAY_END;
-
-				if (++parser->depth > SF_MAX_JSON_DEPTH)
-					parser_error(parser, JSON_EXPECTED_JSON);
-				if (parser->build)
-				{
-					node = add_node(parser, parent, is_object ? SF_JSON_OBJECT : SF_JSON_ARRAY,
-									key, keylen);
-					node->raw = lex->token_start;
-				}
-				next_token(parser);
-				if (lex->token_type != close)
-				{
-					for (;;)
-					{
-						char	   *member_key = NULL;
-						int			member_keylen = 0;
-
-						if (is_object)
-						{
-							expect_token(parser, JSON_TOKEN_STRING, JSON_EXPECTED_STRING);
-							if (parser->build)
-								member_key = token_string(parser, &member_keylen);
-							next_token(parser);
-							expect_token(parser, JSON_TOKEN_COLON, JSON_EXPECTED_COLON);
-							next_token(parser);
-						}
-						parse_value(parser, node, member_key, member_keylen);
-						if (lex->token_type == JSON_TOKEN_COMMA)
-						{
-							next_token(parser);
-							continue;
-						}
-						expect_token(parser, close, is_object ?
-									 JSON_EXPECTED_OBJECT_NEXT : JSON_EXPECTED_ARRAY_NEXT);
-						break;
-					}
-				}
-				if (node != NULL)
-					node->rawlen = (int) (lex->token_terminator - node->raw);
-				parser->depth--;
-				next_token(parser);
-				return node;
-			}
-		case JSON_TOKEN_STRING:
-			if (parser->build)
-			{
-				int			len;
-
-				node = add_node(parser, parent, SF_JSON_STRING, key, keylen);
-				node->text = token_string(parser, &len);
-				node->textlen = len;
-			}
-			break;
-		case JSON_TOKEN_NUMBER:
-		case JSON_TOKEN_TRUE:
-		case JSON_TOKEN_FALSE:
-		case JSON_TOKEN_NULL:
-			if (parser->build)
-			{
-				node = add_node(parser, parent,
-								type == JSON_TOKEN_NUMBER ? SF_JSON_NUMBER :
-								type == JSON_TOKEN_NULL ? SF_JSON_NULL : SF_JSON_BOOL,
-								key, keylen);
-				node->textlen = (int) (lex->token_terminator - lex->token_start);
-				node->text = parser->copy + (lex->token_start - parser->record.start);
-				node->text[node->textlen] = '\0';
-			}
-			break;
-		default:
-			parser_error(parser, JSON_EXPECTED_JSON);
-	}
-	next_token(parser);
-	return node;
-}
-
-/*
- * Parses one record into a tree, or with build false only validates it.
- * The record must be one JSON object with no member twice in any object.
- */
-SfJsonNode *
-sf_parse_record(SfSpan record, bool build)
-{
-	RecordParser parser;
-	SfJsonNode *root;
-
-	memset(&parser, 0, sizeof(parser));
-	parser.record = record;
-	parser.build = build;
-	/* one copy per record gives every string its storage at once */
-	if (build)
-		parser.copy = pnstrdup(record.start, record.len);
-	parser.lex = make_lexer(record.start, (int) record.len);
-	next_token(&parser);
-	if (parser.lex->token_type != JSON_TOKEN_OBJECT_START)
-		ereport(ERROR,
-				(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
-				 errmsg("a record is not a JSON object")));
-	root = parse_value(&parser, NULL, NULL, 0);
-	expect_token(&parser, JSON_TOKEN_END, JSON_EXPECTED_END);
-	if (parser.duplicate_key != NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_DUPLICATE_JSON_OBJECT_KEY_VALUE),
-				 errmsg("a record has the member \"%s\" twice in one object",
-						sf_message_text(parser.duplicate_key,
-										strlen(parser.duplicate_key))),
-				 errdetail("A record that says two things about one field is refused rather than one of them picked.")));
-	return root;
-}
-
-/* The member of an object by name; NULL when absent or not an object. */
-SfJsonNode *
-sf_json_member(SfJsonNode *object, const char *name)
-{
-	if (object == NULL || object->type != SF_JSON_OBJECT)
-		return NULL;
-	for (SfJsonNode *child = object->first_child; child; child = child->next)
-	{
-		if (strcmp(child->key, name) == 0)
-			return child;
-	}
-	return NULL;
-}
-
-/* Looks a path up; NULL when a member on the way is absent. */
-SfJsonNode *
-sf_json_lookup_path(SfJsonNode *node, char **path)
-{
-	for (; node != NULL && *path != NULL; path++)
-		node = sf_json_member(node, *path);
-	return node;
 }

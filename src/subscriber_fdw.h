@@ -22,6 +22,7 @@
 #include "postgres.h"
 
 #include "access/attnum.h"
+#include "common/jsonapi.h"
 #include "fmgr.h"
 #include "nodes/execnodes.h"
 #include "nodes/pathnodes.h"
@@ -273,7 +274,7 @@ extern void sf_server_count_finish(SfServerState *state, long status,
 extern void sf_query_budget_take(const SfOptions *options);
 
 /* ----------------------------------------------------------------
- * json.c: JSON syntax, the structural scan and the record parser
+ * json.c: JSON syntax, escapes and the structural scan
  * ----------------------------------------------------------------
  */
 
@@ -322,6 +323,22 @@ typedef struct SfObjectWalker
 	SfSpanArray *index;
 } SfObjectWalker;
 
+extern JsonLexContext *sf_json_lexer(const char *text, int len);
+extern JsonParseErrorType sf_json_decode_escapes(const char *s, int n,
+												 char **decoded, int *len);
+extern const char *sf_skip_ws(const char *p, const char *end);
+extern bool sf_span_equals(SfSpan span, const char *text, size_t len);
+extern bool sf_object_walker_init(SfObjectWalker *walker, SfSpan object);
+extern bool sf_object_walker_next(SfObjectWalker *walker, SfSpan *key,
+								  SfSpan *value, const char **problem);
+extern bool sf_find_path(SfSpan object, const char *path, SfSpan *value,
+						 const char **problem);
+
+/* ----------------------------------------------------------------
+ * record_parser.c: one record parsed into a tree
+ * ----------------------------------------------------------------
+ */
+
 typedef enum SfJsonType
 {
 	SF_JSON_NULL,
@@ -350,13 +367,6 @@ typedef struct SfJsonNode
 	struct SfJsonNode *next;
 } SfJsonNode;
 
-extern const char *sf_skip_ws(const char *p, const char *end);
-extern bool sf_span_equals(SfSpan span, const char *text, size_t len);
-extern bool sf_object_walker_init(SfObjectWalker *walker, SfSpan object);
-extern bool sf_object_walker_next(SfObjectWalker *walker, SfSpan *key,
-								  SfSpan *value, const char **problem);
-extern bool sf_find_path(SfSpan object, const char *path, SfSpan *value,
-						 const char **problem);
 extern SfJsonNode *sf_parse_record(SfSpan record, bool build);
 extern SfJsonNode *sf_json_member(SfJsonNode *object, const char *name);
 extern SfJsonNode *sf_json_lookup_path(SfJsonNode *node, char **path);
@@ -425,6 +435,8 @@ typedef struct SfColumnPlan
 	bool		is_jsonb;
 	bool		is_timestamp;	/* timestamp or timestamptz */
 	bool		is_timestamptz;
+	bool		is_uuid;		/* read directly in their usual forms */
+	bool		is_numeric;
 	char	   *cached_key;		/* key column: the key converted last */
 	Datum		cached_value;
 	MemoryContext key_cxt;		/* holds those two, reset for the next key */

@@ -146,6 +146,8 @@ sf_converter_create(const SfResource *resource, Relation rel,
 		column->is_jsonb = base == JSONBOID;
 		column->is_timestamp = base == TIMESTAMPOID || base == TIMESTAMPTZOID;
 		column->is_timestamptz = base == TIMESTAMPTZOID;
+		column->is_uuid = base == UUIDOID;
+		column->is_numeric = base == NUMERICOID;
 		if (column->source == SF_SOURCE_ACTIVE_PAIR ||
 			column->source == SF_SOURCE_ACTIVE_PROFILE)
 			converter->needs_active_pair = true;
