@@ -554,6 +554,9 @@ parse_value(RecordParser *parser, SfJsonNode *parent, char *key, int keylen)
 				next_token(parser);
 				if (lex->token_type != close)
 				{
+					/* PostgreSQL's words for a bad first member name differ */
+					JsonParseErrorType bad_name = JSON_EXPECTED_OBJECT_FIRST;
+
 					for (;;)
 					{
 						char	   *member_key = NULL;
@@ -561,7 +564,8 @@ parse_value(RecordParser *parser, SfJsonNode *parent, char *key, int keylen)
 
 						if (is_object)
 						{
-							expect_token(parser, JSON_TOKEN_STRING, JSON_EXPECTED_STRING);
+							expect_token(parser, JSON_TOKEN_STRING, bad_name);
+							bad_name = JSON_EXPECTED_STRING;
 							if (parser->build)
 								member_key = token_string(parser, &member_keylen);
 							next_token(parser);
