@@ -153,25 +153,21 @@ static const bool structural[256] = {
 
 /*
  * Skips a string starting at its opening quote; NULL if unterminated.  A
- * quote ends the string unless an odd number of backslashes precedes it.
+ * backslash takes the byte after it along, so an escaped quote does not
+ * end the string; control characters are left for the record parser.
  */
 static const char *
 skip_string(const char *p, const char *end)
 {
-	for (p++; p < end;)
+	for (p++;;)
 	{
-		const char *quote = memchr(p, '"', end - p);
-		const char *backslash;
-
-		if (quote == NULL)
+		p = sf_json_string_stop(p, end);
+		if (p >= end)
 			return NULL;
-		for (backslash = quote; backslash > p && backslash[-1] == '\\'; backslash--)
-			;
-		if (((quote - backslash) & 1) == 0)
-			return quote + 1;
-		p = quote + 1;
+		if (*p == '"')
+			return p + 1;
+		p += *p == '\\' ? 2 : 1;
 	}
-	return NULL;
 }
 
 /*

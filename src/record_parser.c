@@ -163,34 +163,6 @@ set_token_text(RecordParser *parser, SfJsonNode *node, const char *start, int le
  * parser reads), in which case nothing it built is used.
  */
 
-/* The bytes a string's scan stops at: control characters, '"' and '\'. */
-static const bool string_stop[256] = {
-	true, true, true, true, true, true, true, true,
-	true, true, true, true, true, true, true, true,
-	true, true, true, true, true, true, true, true,
-	true, true, true, true, true, true, true, true,
-	['"'] = true, ['\\'] = true
-};
-
-/*
- * Whether any of the eight bytes of w is one a string's scan stops at, by
- * the arithmetic of "has a zero byte" on w's bytes compared with '"' and
- * '\\', and of "has a byte below 0x20"; bytes of 0x80 and above (UTF-8)
- * never count.
- */
-static inline bool
-has_string_stop(uint64 w)
-{
-	const uint64 ones = UINT64CONST(0x0101010101010101);
-	const uint64 highs = UINT64CONST(0x8080808080808080);
-	uint64		quote = w ^ (ones * '"');
-	uint64		backslash = w ^ (ones * '\\');
-
-	return (((quote - ones) & ~quote) |
-			((backslash - ones) & ~backslash) |
-			((w - ones * 0x20) & ~w)) & highs;
-}
-
 static inline bool
 is_digit(char c)
 {
@@ -225,18 +197,7 @@ fast_string(RecordParser *parser, const char *p, char **text, int *len)
 
 	for (p = start;; p++)
 	{
-		/* eight bytes at a time while none of them is special */
-		while (end - p >= 8)
-		{
-			uint64		w;
-
-			memcpy(&w, p, 8);
-			if (has_string_stop(w))
-				break;
-			p += 8;
-		}
-		while (p < end && !string_stop[(unsigned char) *p])
-			p++;
+		p = sf_json_string_stop(p, end);
 		if (p >= end)
 			return NULL;
 		if (*p == '"')

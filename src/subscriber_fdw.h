@@ -26,6 +26,10 @@
 #include "fmgr.h"
 #include "nodes/execnodes.h"
 #include "nodes/pathnodes.h"
+#include "port/pg_bitutils.h"
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 #include "utils/palloc.h"
 
 #define SUBSCRIBER_FDW_VERSION "1.1"
@@ -322,6 +326,38 @@ typedef struct SfObjectWalker
 	bool		index_overflow; /* stopped at index_limit */
 	SfSpanArray *index;
 } SfObjectWalker;
+
+/*
+ * The first byte at or after p that ends a run of plain string bytes, '"',
+ * '\\' or a control character, or end if there is none.  Where SSE2 is
+ * there (every x86-64), sixteen bytes are compared at a time; bytes of 0x80
+ * and above (UTF-8) never stop it.  Inline: it runs once or more for every
+ * string of every record.
+ */
+static inline const char *
+sf_json_string_stop(const char *p, const char *end)
+{
+#ifdef __SSE2__
+	const __m128i quote = _mm_set1_epi8('"');
+	const __m128i backslash = _mm_set1_epi8('\\');
+	const __m128i highest_control = _mm_set1_epi8(0x1F);
+
+	for (; end - p >= 16; p += 16)
+	{
+		__m128i		bytes = _mm_loadu_si128((const __m128i *) p);
+		__m128i		control = _mm_cmpeq_epi8(_mm_min_epu8(bytes, highest_control), bytes);
+		int			stops = _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(bytes, quote),
+																		 _mm_cmpeq_epi8(bytes, backslash)),
+														   control));
+
+		if (stops != 0)
+			return p + pg_rightmost_one_pos32((uint32) stops);
+	}
+#endif
+	while (p < end && (unsigned char) *p >= 0x20 && *p != '"' && *p != '\\')
+		p++;
+	return p;
+}
 
 extern JsonLexContext *sf_json_lexer(const char *text, int len);
 extern JsonParseErrorType sf_json_decode_escapes(const char *s, int n,
