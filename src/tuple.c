@@ -158,10 +158,19 @@ sf_converter_create(const SfResource *resource, Relation rel,
 	return converter;
 }
 
+/* Whether a member has the given name. */
+static inline bool
+member_is(SfJsonNode *member, const char *name, int namelen)
+{
+	return member->keylen == namelen && memcmp(member->key, name, namelen) == 0;
+}
+
 /*
  * Looks a column's path up in a record.  Records of one response list their
- * members in the same order, so the position where the first member was
- * found last time is tried first, which spares a search per column.
+ * members in nearly the same order (optional and unknown members shift the
+ * others by a place or two), so the search starts where the member was
+ * found last time and moves outwards from there: most columns are found at
+ * once or a step away, not after a search from the first member.
  */
 static SfJsonNode *
 lookup_record_path(SfJsonNode **members, int nmembers, char **path, int *hint,
@@ -169,16 +178,24 @@ lookup_record_path(SfJsonNode **members, int nmembers, char **path, int *hint,
 {
 	const char *name = path[0];
 	int			namelen = *namelen_cache >= 0 ? *namelen_cache : (*namelen_cache = strlen(name));
+	int			start = Min(*hint, nmembers - 1);
 
-	if (*hint < nmembers && members[*hint]->keylen == namelen &&
-		memcmp(members[*hint]->key, name, namelen) == 0)
-		return sf_json_lookup_path(members[*hint], path + 1);
-	for (int i = 0; i < nmembers; i++)
+	for (int step = 0; step < nmembers; step++)
 	{
-		if (members[i]->keylen == namelen && memcmp(members[i]->key, name, namelen) == 0)
+		int			after = start + step;
+		int			before = start - step - 1;
+
+		if (after >= nmembers && before < 0)
+			break;
+		if (after < nmembers && member_is(members[after], name, namelen))
 		{
-			*hint = i;
-			return sf_json_lookup_path(members[i], path + 1);
+			*hint = after;
+			return sf_json_lookup_path(members[after], path + 1);
+		}
+		if (before >= 0 && member_is(members[before], name, namelen))
+		{
+			*hint = before;
+			return sf_json_lookup_path(members[before], path + 1);
 		}
 	}
 	return NULL;
