@@ -42,6 +42,9 @@ demo:
 	bash test/demo.sh
 bench:
 	bash bench/run.sh
+	bash bench/join.sh
+	bash bench/count.sh
+	bash bench/limits.sh
 
 # every object depends on the one header
 $(OBJS): src/subscriber_fdw.h
