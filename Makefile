@@ -4,6 +4,7 @@
 MODULE_big = subscriber_fdw
 OBJS = \
 	src/batch_join.o \
+	src/batch_join_plan.o \
 	src/catalog.o \
 	src/convert.o \
 	src/count.o \

@@ -7,9 +7,10 @@
  * Planning finds the key of a scan (pushdown.c) and offers a plain path when
  * the WHERE clause or the customer_id option gives one, and a parameterized
  * path for every join clause that can, so that a nested loop sends one
- * request per outer row (batch_join.c offers a join that sends the keys of
- * many outer rows together, from what planning stored here).  A scan without any key is given a prohibitive
- * cost and, if the planner still has to choose it, fails with an error that
+ * request per outer row (batch_join_plan.c offers a join that sends the
+ * keys of many outer rows together, from what planning stored here).  A
+ * scan without any key is given a prohibitive cost and, if the planner
+ * still has to choose it, fails with an error that
  * names the condition to add, unless the query cannot return a row (LIMIT
  * 0): such a scan needs no key and sends nothing.  A count of rows with no
  * condition but the key is offered as a foreign scan of the grouping step
@@ -358,8 +359,8 @@ subscriberGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel,
 
 /*
  * The planning facts of a base relation that is a foreign table of
- * subscriber_fdw, or NULL for any other relation; batch_join.c asks it of
- * the inner side of every join.
+ * subscriber_fdw, or NULL for any other relation; batch_join_plan.c asks it
+ * of the inner side of every join.
  */
 SfRelInfo *
 sf_rel_info(RelOptInfo *rel)

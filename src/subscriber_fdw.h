@@ -11,8 +11,9 @@
  * start when their server's limits let them (shared_state.c: shared memory
  * when the library is preloaded); json.c reads the JSON syntax, envelope.c
  * the top level of a response, and tuple.c and convert.c turn its records
- * into tuples.  batch_join.c joins a foreign table on its key by handing the
- * engine the keys of many outer rows.
+ * into tuples.  A batched join (planned in batch_join_plan.c, run by
+ * batch_join.c) joins a foreign table on its key by handing the engine the
+ * keys of many outer rows.
  *
  *-------------------------------------------------------------------------
  */
@@ -544,7 +545,7 @@ extern void sf_counter_restart(SfCounter *counter);
 extern void sf_counter_release(SfCounter *counter);
 
 /* ----------------------------------------------------------------
- * subscriber_fdw.c: what planning learned, for batch_join.c
+ * subscriber_fdw.c: what planning learned, for batch_join_plan.c
  * ----------------------------------------------------------------
  */
 
@@ -571,9 +572,31 @@ extern SfRelInfo *sf_rel_info(RelOptInfo *rel);
 extern char *sf_endpoint_text(const SfResource *resource);
 
 /* ----------------------------------------------------------------
- * batch_join.c: joins that fetch the keys of many outer rows together
+ * batch_join_plan.c: batched joins' paths, costs and plans
  * ----------------------------------------------------------------
  */
+
+/*
+ * The items of a batched join's CustomScan custom_private, read back by
+ * batch_join.c.  custom_scan_tlist holds the outer plan's columns, then the
+ * inner table's columns in the order of the retrieved attributes;
+ * custom_exprs holds the key expression, then the key clause, then the
+ * other join conditions.
+ */
+enum SfBatchScanPrivateIndex
+{
+	SfBatchScanJoinType,		/* Integer */
+	SfBatchScanOuterColumns,	/* Integer: outer columns in the scan tuple */
+	SfBatchScanRetrievedAttrs,	/* List of Integer: inner columns read */
+	SfBatchScanResource			/* String: the inner resource's name */
+};
+
 extern void sf_batch_join_init(void);
+
+/* ----------------------------------------------------------------
+ * batch_join.c: batched joins at execution
+ * ----------------------------------------------------------------
+ */
+extern Node *sf_batch_join_create_state(CustomScan *cscan);
 
 #endif							/* SUBSCRIBER_FDW_H */
