@@ -9,6 +9,7 @@ OBJS = \
 	src/convert.o \
 	src/count.o \
 	src/envelope.o \
+	src/foreign_scan.o \
 	src/http_client.o \
 	src/json.o \
 	src/known_sizes.o \

@@ -5,9 +5,10 @@
  *		  file that defines them.
  *
  * The extension turns the REST endpoints of an IoT connectivity platform
- * into foreign tables.  Each endpoint is described as data in catalog.c; one
- * scan engine (scan.c) drives the requests of any of them through the HTTP
- * client (http_client.c, the only file that sees libcurl), whose requests
+ * into foreign tables, whose scans subscriber_fdw.c plans and foreign_scan.c
+ * runs.  Each endpoint is described as data in catalog.c; one scan engine
+ * (scan.c) drives the requests of any of them through the HTTP client
+ * (http_client.c, the only file that sees libcurl), whose requests
  * start when their server's limits let them (shared_state.c: shared memory
  * when the library is preloaded); json.c reads the JSON syntax, envelope.c
  * the top level of a response, and tuple.c and convert.c turn its records
@@ -545,7 +546,7 @@ extern void sf_counter_restart(SfCounter *counter);
 extern void sf_counter_release(SfCounter *counter);
 
 /* ----------------------------------------------------------------
- * subscriber_fdw.c: what planning learned, for batch_join_plan.c
+ * subscriber_fdw.c: what planning learned and put in the plan
  * ----------------------------------------------------------------
  */
 
@@ -569,6 +570,47 @@ typedef struct SfRelInfo
 } SfRelInfo;
 
 extern SfRelInfo *sf_rel_info(RelOptInfo *rel);
+
+/*
+ * The items of a ForeignScan's fdw_private, read back by foreign_scan.c.
+ * fdw_exprs holds the key expression, if the key comes from the query.
+ */
+enum SfScanPrivateIndex
+{
+	SfScanPrivateResource,		/* String: the resource's name */
+	SfScanPrivateKeyKind,		/* Integer: SfKeyKind, or SF_KEY_FROM_OPTION
+								 * or SF_KEY_NONE */
+	SfScanPrivateRetrievedAttrs,	/* List of Integer: columns read */
+	SfScanPrivateLimit,			/* Const int8: records wanted, -1 for all */
+	SfScanPrivateCount			/* Integer: SfCountMode */
+};
+
+/* Key kinds of a plan besides SfKeyKind. */
+#define SF_KEY_FROM_OPTION	(-1)	/* the customer_id option */
+#define SF_KEY_NONE			(-2)	/* none: the query returns no rows */
+
+/* What a foreign scan returns: rows, or counts from the API's totals. */
+typedef enum SfCountMode
+{
+	SF_COUNT_NONE,				/* the records, as rows */
+	SF_COUNT_TOTAL,				/* one row: the counts over every key */
+	SF_COUNT_PER_KEY			/* a row per key that has records */
+} SfCountMode;
+
+/* ----------------------------------------------------------------
+ * foreign_scan.c: the foreign scan at execution, and EXPLAIN
+ * ----------------------------------------------------------------
+ */
+
+/* As in fdwapi.h, so that this header need not include explain.h. */
+struct ExplainState;
+
+extern void sf_foreign_scan_begin(ForeignScanState *node, int eflags);
+extern TupleTableSlot *sf_foreign_scan_iterate(ForeignScanState *node);
+extern void sf_foreign_scan_rescan(ForeignScanState *node);
+extern void sf_foreign_scan_end(ForeignScanState *node);
+extern void sf_foreign_scan_explain(ForeignScanState *node,
+									struct ExplainState *es);
 extern char *sf_endpoint_text(const SfResource *resource);
 
 /* ----------------------------------------------------------------
