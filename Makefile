@@ -15,6 +15,7 @@ OBJS = \
 	src/known_sizes.o \
 	src/option.o \
 	src/pushdown.o \
+	src/request_error.o \
 	src/scan.o \
 	src/shared_state.o \
 	src/subscriber_fdw.o \

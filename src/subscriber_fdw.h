@@ -8,13 +8,14 @@
  * into foreign tables, whose scans subscriber_fdw.c plans and foreign_scan.c
  * runs.  Each endpoint is described as data in catalog.c; one scan engine
  * (scan.c) drives the requests of any of them through the HTTP client
- * (http_client.c, the only file that sees libcurl), whose requests
- * start when their server's limits let them (shared_state.c: shared memory
- * when the library is preloaded); json.c reads the JSON syntax, envelope.c
- * the top level of a response, and tuple.c and convert.c turn its records
- * into tuples.  A batched join (planned in batch_join_plan.c, run by
- * batch_join.c) joins a foreign table on its key by handing the engine the
- * keys of many outer rows.
+ * (http_client.c, the only file that sees libcurl), whose requests start
+ * when their server's limits let them (shared_state.c: shared memory when
+ * the library is preloaded), and request_error.c raises the errors of
+ * those that fail; json.c reads the JSON syntax, envelope.c the top level
+ * of a response, and tuple.c and convert.c turn its records into tuples.
+ * A batched join (planned in batch_join_plan.c, run by batch_join.c) joins
+ * a foreign table on its key by handing the engine the keys of many outer
+ * rows.
  *
  *-------------------------------------------------------------------------
  */
@@ -530,6 +531,23 @@ extern void sf_scan_restart(SfScan *scan);
 extern void sf_scan_release(SfScan *scan);
 extern const SfScanStats *sf_scan_stats(SfScan *scan);
 extern const char *sf_scan_current_key(SfScan *scan);
+
+/* ----------------------------------------------------------------
+ * request_error.c: what a failed request means, and its error
+ * ----------------------------------------------------------------
+ */
+extern char *sf_request_label(SfHttpRequest *request);
+extern bool sf_status_is_transient(long status);
+extern const SfErrorCode *sf_known_error(const SfResource *resource,
+										 const SfEnvelope *envelope);
+extern void sf_raise_transport_error(SfHttpRequest *request,
+									 const SfOptions *options,
+									 int retries, bool pit_continued);
+extern void sf_raise_remote_error(SfHttpRequest *request,
+								  const SfEnvelope *envelope,
+								  const SfResource *resource,
+								  const SfOptions *options,
+								  const char *key, int retries);
 
 /* ----------------------------------------------------------------
  * count.c: count(*) from the API's totals, at execution
