@@ -9,11 +9,8 @@
  * its requests run concurrently, up to the scan's max_concurrency, and each
  * starts only when its server's shared limits let it (shared_state.c).
  *
- * The backend waits on one WaitEventSet: its latch, the postmaster, and the
- * sockets that curl's socket callback names, with curl's timer as the
- * timeout.  A waiting backend uses no CPU, shows wait event type Extension,
- * and wakes at once for a cancel, statement_timeout, or a release of a
- * server's request slot by another session.
+ * The backend waits for the transfers in http_wait.c, which curl's socket
+ * and timer callbacks tell what to wait for.
  *
  * request_timeout and connect_timeout count only the time the backend
  * spends waiting for the transfers: a response that waits for the scan to
@@ -40,7 +37,6 @@
 #include "storage/latch.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
-#include "utils/wait_event.h"
 
 #include "subscriber_fdw.h"
 
@@ -56,9 +52,6 @@
 
 /* The longest request URL sent; a longer one fails before it is sent. */
 #define MAX_URL_LENGTH		8192
-
-/* Socket events taken from one wait. */
-#define MAX_EVENTS			64
 
 struct SfHttpClient
 {
@@ -123,36 +116,14 @@ struct SfHttpRequest
 	char	   *errbuf;
 };
 
-/* A socket that curl wants watched, and for what (CURL_POLL_*). */
-typedef struct SfSocket
-{
-	curl_socket_t fd;
-	int			what;
-} SfSocket;
-
 /* The backend's multi handle and with it its connection cache. */
 static CURLM *backend_multi = NULL;
 
-/* curl's sockets, kept by note_socket; malloc'd, as callbacks may not raise. */
-static SfSocket *sockets = NULL;
-static int	nsockets = 0;
-static int	sockets_capacity = 0;
-static bool sockets_changed = true;
+/* The table of sockets (http_wait.c) could not grow: the transfers fail. */
 static bool sockets_out_of_memory = false;
-
-/* The wait set for the latch and curl's sockets, rebuilt when they change. */
-static WaitEventSet *wait_set = NULL;
-
-/* curl's timer: when it wants curl_multi_socket_action(TIMEOUT) called. */
-static bool timer_armed = false;
-static TimestampTz timer_deadline = 0;
 
 /* Every request of the backend that is in curl, for the timeouts. */
 static dlist_head active_requests = DLIST_STATIC_INIT(active_requests);
-
-#if PG_VERSION_NUM >= 170000
-static uint32 wait_event_api = 0;
-#endif
 
 /* Sets up libcurl once per backend, before any thread could exist. */
 void
@@ -172,45 +143,16 @@ sf_http_global_init(void)
 static int
 note_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp)
 {
-	int			i;
-
-	for (i = 0; i < nsockets; i++)
-	{
-		if (sockets[i].fd == fd)
-			break;
-	}
 	if (what == CURL_POLL_REMOVE)
 	{
-		if (i < nsockets)
-		{
-			sockets[i] = sockets[--nsockets];
-			sockets_changed = true;
-		}
+		sf_wait_forget_socket(fd);
 		return 0;
 	}
-	if (i == nsockets)
+	if (!sf_wait_watch_socket(fd, ((what & CURL_POLL_IN) ? WL_SOCKET_READABLE : 0) |
+							  ((what & CURL_POLL_OUT) ? WL_SOCKET_WRITEABLE : 0)))
 	{
-		if (nsockets == sockets_capacity)
-		{
-			int			capacity = Max(8, sockets_capacity * 2);
-			SfSocket   *grown = realloc(sockets, capacity * sizeof(SfSocket));
-
-			if (grown == NULL)
-			{
-				sockets_out_of_memory = true;
-				return -1;
-			}
-			sockets = grown;
-			sockets_capacity = capacity;
-		}
-		sockets[nsockets].fd = fd;
-		sockets[nsockets].what = 0;
-		nsockets++;
-	}
-	if (sockets[i].what != what)
-	{
-		sockets[i].what = what;
-		sockets_changed = true;
+		sockets_out_of_memory = true;
+		return -1;
 	}
 	return 0;
 }
@@ -219,9 +161,7 @@ note_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp)
 static int
 note_timer(CURLM *multi, long timeout_ms, void *userp)
 {
-	timer_armed = timeout_ms >= 0;
-	if (timer_armed)
-		timer_deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), timeout_ms);
+	sf_wait_set_timer(timeout_ms);
 	return 0;
 }
 
@@ -984,57 +924,6 @@ ms_to_next_timeout(void)
 	return soonest < 0 ? -1 : (long) ((soonest + 999) / 1000);
 }
 
-/* Milliseconds from now until a time, at least 0. */
-static long
-ms_until(TimestampTz when)
-{
-	TimestampTz now = GetCurrentTimestamp();
-
-	return when <= now ? 0 : (long) ((when - now + 999) / 1000);
-}
-
-/*
- * Rebuilds the wait set from curl's sockets.  The set is remembered before
- * events are added, so that an error while adding leaves nothing leaked:
- * the next call frees it.
- */
-static void
-rebuild_wait_set(void)
-{
-	if (wait_set != NULL)
-		FreeWaitEventSet(wait_set);
-	wait_set = NULL;
-	wait_set = CreateWaitEventSet(TopMemoryContext, nsockets + 2);
-	AddWaitEventToSet(wait_set, WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, NULL);
-	if (IsUnderPostmaster)
-		AddWaitEventToSet(wait_set, WL_EXIT_ON_PM_DEATH, PGINVALID_SOCKET, NULL, NULL);
-	for (int i = 0; i < nsockets; i++)
-	{
-		uint32		events = 0;
-
-		if (sockets[i].what & CURL_POLL_IN)
-			events |= WL_SOCKET_READABLE;
-		if (sockets[i].what & CURL_POLL_OUT)
-			events |= WL_SOCKET_WRITEABLE;
-		if (events != 0)
-			AddWaitEventToSet(wait_set, events, sockets[i].fd, NULL, NULL);
-	}
-	sockets_changed = false;
-}
-
-/* The wait event that pg_stat_activity shows while waiting on the API. */
-static uint32
-api_wait_event(void)
-{
-#if PG_VERSION_NUM >= 170000
-	if (wait_event_api == 0)
-		wait_event_api = WaitEventExtensionNew("SubscriberFdwApi");
-	return wait_event_api;
-#else
-	return PG_WAIT_EXTENSION;
-#endif
-}
-
 /*
  * Lets curl act on a socket or its timer.  A socket curl has already
  * closed is not an error.
@@ -1052,6 +941,14 @@ socket_action(curl_socket_t fd, int flags)
 				 errdetail("%s.", curl_multi_strerror(rc))));
 }
 
+/* Lets curl act on a socket that the wait found ready (WL_SOCKET_* events). */
+static void
+socket_ready(pgsocket fd, uint32 events)
+{
+	socket_action(fd, ((events & WL_SOCKET_READABLE) ? CURL_CSELECT_IN : 0) |
+				  ((events & WL_SOCKET_WRITEABLE) ? CURL_CSELECT_OUT : 0));
+}
+
 /*
  * Moves every transfer of the backend forward.  Waits up to timeout_ms
  * (0: not at all, -1: as long as curl and the timeouts allow) for curl's
@@ -1062,45 +959,18 @@ socket_action(curl_socket_t fd, int flags)
 static void
 drive_transfers(long timeout_ms)
 {
-	WaitEvent	events[MAX_EVENTS];
-	int			nevents = 0;
 	TimestampTz began = GetCurrentTimestamp();
-	bool		latch_set = false;
+	bool		latch_set;
 	long		limit;
 	int			queued;
 	CURLMsg    *msg;
 
-	if (sockets_changed || wait_set == NULL)
-		rebuild_wait_set();
-	if (timer_armed)
-	{
-		long		to_timer = ms_until(timer_deadline);
-
-		timeout_ms = timeout_ms < 0 ? to_timer : Min(timeout_ms, to_timer);
-	}
 	limit = ms_to_next_timeout();
 	if (limit >= 0)
 		timeout_ms = timeout_ms < 0 ? limit : Min(timeout_ms, limit);
-
-	nevents = WaitEventSetWait(wait_set, timeout_ms, events, MAX_EVENTS,
-							   api_wait_event());
-	for (int i = 0; i < nevents; i++)
-	{
-		if (events[i].events & WL_LATCH_SET)
-		{
-			ResetLatch(MyLatch);
-			latch_set = true;
-		}
-		else if (events[i].events & (WL_SOCKET_READABLE | WL_SOCKET_WRITEABLE))
-			socket_action(events[i].fd,
-						  ((events[i].events & WL_SOCKET_READABLE) ? CURL_CSELECT_IN : 0) |
-						  ((events[i].events & WL_SOCKET_WRITEABLE) ? CURL_CSELECT_OUT : 0));
-	}
-	if (timer_armed && timer_deadline <= GetCurrentTimestamp())
-	{
-		timer_armed = false;
+	latch_set = sf_wait_for_events(timeout_ms, socket_ready);
+	if (sf_wait_timer_due())
 		socket_action(CURL_SOCKET_TIMEOUT, 0);
-	}
 
 	while ((msg = curl_multi_info_read(backend_multi, &queued)) != NULL)
 	{
@@ -1149,7 +1019,7 @@ sf_http_next_finished(SfHttpClient *client, bool wait)
 			return NULL;
 		}
 		if (next_start != 0)
-			timeout = ms_until(next_start);
+			timeout = sf_wait_ms_until(next_start);
 		drive_transfers(timeout);
 		sf_server_end_wait();
 	}

@@ -8,14 +8,14 @@
  * into foreign tables, whose scans subscriber_fdw.c plans and foreign_scan.c
  * runs.  Each endpoint is described as data in catalog.c; one scan engine
  * (scan.c) drives the requests of any of them through the HTTP client
- * (http_client.c, the only file that sees libcurl), whose requests start
- * when their server's limits let them (shared_state.c: shared memory when
- * the library is preloaded), and request_error.c raises the errors of
- * those that fail; json.c reads the JSON syntax, envelope.c the top level
- * of a response, and tuple.c and convert.c turn its records into tuples.
- * A batched join (planned in batch_join_plan.c, run by batch_join.c) joins
- * a foreign table on its key by handing the engine the keys of many outer
- * rows.
+ * (http_client.c, the only file that sees libcurl; http_wait.c waits for
+ * its transfers), whose requests start when their server's limits let them
+ * (shared_state.c: shared memory when the library is preloaded), and
+ * request_error.c raises the errors of those that fail; json.c reads the
+ * JSON syntax, envelope.c the top level of a response, and tuple.c and
+ * convert.c turn its records into tuples.  A batched join (planned in
+ * batch_join_plan.c, run by batch_join.c) joins a foreign table on its key
+ * by handing the engine the keys of many outer rows.
  *
  *-------------------------------------------------------------------------
  */
@@ -236,6 +236,21 @@ extern void sf_http_request_release(SfHttpRequest *request);
 extern void sf_http_cancel_all(SfHttpClient *client);
 extern char *sf_http_escape_segment(const char *value);
 extern const char *sf_http_method_name(SfHttpMethod method);
+
+/* ----------------------------------------------------------------
+ * http_wait.c: waiting on the latch, curl's sockets and its timer
+ * ----------------------------------------------------------------
+ */
+
+/* Told of a socket that a wait found ready, with its WL_SOCKET_* events. */
+typedef void (*SfSocketReady) (pgsocket fd, uint32 events);
+
+extern bool sf_wait_watch_socket(pgsocket fd, uint32 events);
+extern void sf_wait_forget_socket(pgsocket fd);
+extern void sf_wait_set_timer(long timeout_ms);
+extern bool sf_wait_timer_due(void);
+extern long sf_wait_ms_until(TimestampTz when);
+extern bool sf_wait_for_events(long timeout_ms, SfSocketReady ready);
 
 /* ----------------------------------------------------------------
  * shared_state.c: per-server limits and statistics in shared memory
