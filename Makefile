@@ -11,6 +11,7 @@ OBJS = \
 	src/envelope.o \
 	src/foreign_scan.o \
 	src/http_client.o \
+	src/http_request.o \
 	src/http_wait.o \
 	src/json.o \
 	src/known_sizes.o \
