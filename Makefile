@@ -4,16 +4,21 @@
 MODULE_big = subscriber_fdw
 OBJS = \
 	src/batch_join.o \
+	src/batch_join_plan.o \
 	src/catalog.o \
 	src/convert.o \
 	src/count.o \
 	src/envelope.o \
+	src/foreign_scan.o \
 	src/http_client.o \
+	src/http_request.o \
+	src/http_wait.o \
 	src/json.o \
 	src/known_sizes.o \
 	src/option.o \
 	src/pushdown.o \
 	src/record_parser.o \
+	src/request_error.o \
 	src/scan.o \
 	src/shared_state.o \
 	src/subscriber_fdw.o \

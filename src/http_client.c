@@ -7,13 +7,11 @@
  * through one multi handle that lives as long as the backend, so keep-alive
  * connections are reused from query to query.  A scan owns an SfHttpClient;
  * its requests run concurrently, up to the scan's max_concurrency, and each
- * starts only when its server's shared limits let it (shared_state.c).
+ * starts only when its server's shared limits let it (http_request.c queues
+ * them, shared_state.c keeps the limits).
  *
- * The backend waits on one WaitEventSet: its latch, the postmaster, and the
- * sockets that curl's socket callback names, with curl's timer as the
- * timeout.  A waiting backend uses no CPU, shows wait event type Extension,
- * and wakes at once for a cancel, statement_timeout, or a release of a
- * server's request slot by another session.
+ * The backend waits for the transfers in http_wait.c, which curl's socket
+ * and timer callbacks tell what to wait for.
  *
  * request_timeout and connect_timeout count only the time the backend
  * spends waiting for the transfers: a response that waits for the scan to
@@ -40,7 +38,6 @@
 #include "storage/latch.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
-#include "utils/wait_event.h"
 
 #include "subscriber_fdw.h"
 
@@ -54,105 +51,14 @@
 /* Response headers larger than this fail the request (libcurl's own cap). */
 #define MAX_HEADER_BYTES	(100 * 1024)
 
-/* The longest request URL sent; a longer one fails before it is sent. */
-#define MAX_URL_LENGTH		8192
-
-/* Socket events taken from one wait. */
-#define MAX_EVENTS			64
-
-struct SfHttpClient
-{
-	MemoryContext cxt;
-	char	   *base_url;		/* without a trailing slash */
-	const SfOptions *options;
-	SfServerState *server;		/* limits and statistics of its server */
-	struct curl_slist *headers;
-	int			max_running;
-	int64		low_speed_window_us;	/* see enforce_timeouts */
-	List	   *waiting;		/* submitted, not yet handed to curl */
-	List	   *running;		/* in the multi handle */
-	List	   *finished;		/* done, not yet returned to the caller */
-	char	   *spare_body;		/* a released body buffer, for the next one */
-	size_t		spare_capacity;
-	MemoryContextCallback cleanup;
-};
-
-/*
- * A request.  Its memory context holds it, its target, body and error
- * message; the body buffer is malloc'd (see write_body).
- */
-struct SfHttpRequest
-{
-	/* what to send */
-	SfHttpMethod method;
-	char	   *target;			/* path and query appended to base_url */
-	char	   *body;			/* POST body, or NULL */
-	void	   *owner;			/* the caller's bookkeeping */
-
-	/* what came back */
-	long		status;			/* HTTP status, 0 without a response */
-	SfTransportError transport_error;
-	char	   *transport_message;
-	char	   *data;			/* response body, NUL-terminated */
-	size_t		len;
-	long		retry_after;	/* seconds from Retry-After, -1 if none */
-
-	/* the transfer */
-	MemoryContext cxt;			/* holds this request and its body */
-	SfHttpClient *client;
-	void	   *handle;
-	size_t		capacity;
-	size_t		limit;
-	bool		overflowed;
-	bool		out_of_memory;
-	bool		is_retry;		/* counted as a retry in the statistics */
-	const char *local_failure;	/* why we stopped the transfer, or NULL */
-	size_t		header_bytes;	/* response header bytes so far */
-	char		encoding[64];	/* an unrequested Content-Encoding */
-	dlist_node	active_node;	/* in the backend's list while in curl */
-	TimestampTz attached_at;	/* when it was handed to curl */
-	int64		active_us;		/* time the backend waited for it */
-	bool		connected;		/* connected, TLS handshake included */
-	int64		window_start_us;	/* low-speed check: active time at the
-									 * window's start, -1 before any byte */
-	size_t		window_bytes;	/* and the bytes received by then */
-	TimestampTz start_after;
-	TimestampTz limit_wait_since;	/* first refused by a limit, or 0 */
-	struct SfServerState *server;	/* its server's limits, while admitted */
-	uint64		server_epoch;	/* see sf_server_release */
-	char	   *errbuf;
-};
-
-/* A socket that curl wants watched, and for what (CURL_POLL_*). */
-typedef struct SfSocket
-{
-	curl_socket_t fd;
-	int			what;
-} SfSocket;
-
 /* The backend's multi handle and with it its connection cache. */
 static CURLM *backend_multi = NULL;
 
-/* curl's sockets, kept by note_socket; malloc'd, as callbacks may not raise. */
-static SfSocket *sockets = NULL;
-static int	nsockets = 0;
-static int	sockets_capacity = 0;
-static bool sockets_changed = true;
+/* The table of sockets (http_wait.c) could not grow: the transfers fail. */
 static bool sockets_out_of_memory = false;
-
-/* The wait set for the latch and curl's sockets, rebuilt when they change. */
-static WaitEventSet *wait_set = NULL;
-
-/* curl's timer: when it wants curl_multi_socket_action(TIMEOUT) called. */
-static bool timer_armed = false;
-static TimestampTz timer_deadline = 0;
 
 /* Every request of the backend that is in curl, for the timeouts. */
 static dlist_head active_requests = DLIST_STATIC_INIT(active_requests);
-
-#if PG_VERSION_NUM >= 170000
-static uint32 wait_event_api = 0;
-#endif
 
 /* Sets up libcurl once per backend, before any thread could exist. */
 void
@@ -172,45 +78,16 @@ sf_http_global_init(void)
 static int
 note_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp)
 {
-	int			i;
-
-	for (i = 0; i < nsockets; i++)
-	{
-		if (sockets[i].fd == fd)
-			break;
-	}
 	if (what == CURL_POLL_REMOVE)
 	{
-		if (i < nsockets)
-		{
-			sockets[i] = sockets[--nsockets];
-			sockets_changed = true;
-		}
+		sf_wait_forget_socket(fd);
 		return 0;
 	}
-	if (i == nsockets)
+	if (!sf_wait_watch_socket(fd, ((what & CURL_POLL_IN) ? WL_SOCKET_READABLE : 0) |
+							  ((what & CURL_POLL_OUT) ? WL_SOCKET_WRITEABLE : 0)))
 	{
-		if (nsockets == sockets_capacity)
-		{
-			int			capacity = Max(8, sockets_capacity * 2);
-			SfSocket   *grown = realloc(sockets, capacity * sizeof(SfSocket));
-
-			if (grown == NULL)
-			{
-				sockets_out_of_memory = true;
-				return -1;
-			}
-			sockets = grown;
-			sockets_capacity = capacity;
-		}
-		sockets[nsockets].fd = fd;
-		sockets[nsockets].what = 0;
-		nsockets++;
-	}
-	if (sockets[i].what != what)
-	{
-		sockets[i].what = what;
-		sockets_changed = true;
+		sockets_out_of_memory = true;
+		return -1;
 	}
 	return 0;
 }
@@ -219,9 +96,7 @@ note_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp)
 static int
 note_timer(CURLM *multi, long timeout_ms, void *userp)
 {
-	timer_armed = timeout_ms >= 0;
-	if (timer_armed)
-		timer_deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), timeout_ms);
+	sf_wait_set_timer(timeout_ms);
 	return 0;
 }
 
@@ -244,42 +119,6 @@ get_multi(void)
 		curl_multi_setopt(backend_multi, CURLMOPT_TIMERFUNCTION, note_timer);
 	}
 	return backend_multi;
-}
-
-/* The method as it appears in messages and EXPLAIN. */
-const char *
-sf_http_method_name(SfHttpMethod method)
-{
-	return method == SF_HTTP_POST ? "POST" : "GET";
-}
-
-/*
- * Percent-encodes a value for use as one path segment.  Everything but
- * RFC 3986's unreserved characters is encoded, dots included, so that no key
- * can add a segment, a query, a fragment or a dot-segment to the path.
- */
-char *
-sf_http_escape_segment(const char *value)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	size_t		len = strlen(value);
-	char	   *out = palloc(len * 3 + 1);
-	char	   *o = out;
-
-	for (const unsigned char *p = (const unsigned char *) value; *p; p++)
-	{
-		if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
-			(*p >= '0' && *p <= '9') || *p == '-' || *p == '_' || *p == '~')
-			*o++ = (char) *p;
-		else
-		{
-			*o++ = '%';
-			*o++ = hex[*p >> 4];
-			*o++ = hex[*p & 0x0F];
-		}
-	}
-	*o = '\0';
-	return out;
 }
 
 /* Releases what the client holds outside PostgreSQL's memory. */
@@ -423,88 +262,6 @@ sf_http_request_create(SfHttpClient *client, SfHttpMethod method,
 }
 
 /*
- * The same request once more, for a retry: counted as one in the server's
- * statistics.  The failed request is left to the caller to release.
- */
-SfHttpRequest *
-sf_http_request_again(SfHttpRequest *failed)
-{
-	SfHttpRequest *again = sf_http_request_create(failed->client, failed->method,
-												  failed->target, failed->body,
-												  failed->owner);
-
-	again->is_retry = true;
-	return again;
-}
-
-/* The caller's bookkeeping, as given to sf_http_request_create. */
-void *
-sf_http_request_owner(const SfHttpRequest *request)
-{
-	return request->owner;
-}
-
-/* Lets the scan engine name the request in its messages. */
-SfHttpMethod
-sf_http_request_method(const SfHttpRequest *request)
-{
-	return request->method;
-}
-
-/* The path and query the request appends to base_url. */
-const char *
-sf_http_request_target(const SfHttpRequest *request)
-{
-	return request->target;
-}
-
-/*
- * The memory context of the request, which lives until the request is
- * released: what the caller derives from the body can live and die with it.
- */
-MemoryContext
-sf_http_request_context(const SfHttpRequest *request)
-{
-	return request->cxt;
-}
-
-/* The HTTP status of a finished request, 0 without a response. */
-long
-sf_http_request_status(const SfHttpRequest *request)
-{
-	return request->status;
-}
-
-/* What went wrong below HTTP, SF_TRANSPORT_OK when nothing did. */
-SfTransportError
-sf_http_request_transport_error(const SfHttpRequest *request)
-{
-	return request->transport_error;
-}
-
-/* What libcurl or this file said about a transport error. */
-const char *
-sf_http_request_transport_message(const SfHttpRequest *request)
-{
-	return request->transport_message;
-}
-
-/* The body of a finished request, NUL-terminated, and its length. */
-const char *
-sf_http_request_data(const SfHttpRequest *request, size_t *len)
-{
-	*len = request->len;
-	return request->data;
-}
-
-/* Seconds from a Retry-After header, -1 when there was none. */
-long
-sf_http_request_retry_after(const SfHttpRequest *request)
-{
-	return request->retry_after;
-}
-
-/*
  * Appends what arrives to the request's body.  Runs inside libcurl, so it
  * must not raise an error: allocation failures and oversized bodies are
  * recorded, and returning 0 makes curl fail the transfer.  The buffer is
@@ -608,11 +365,12 @@ refused_option(const char *option, CURLcode code)
 }
 
 /*
- * Hands a request to libcurl, with every safety option set.  Its server has
- * admitted it; the handle is freed by request_cleanup if anything fails.
+ * Hands a request to libcurl, with every safety option set, when its
+ * client's queue starts it (http_request.c).  Its server has admitted it;
+ * the handle is freed by request_cleanup if anything fails.
  */
-static void
-start_request(SfHttpRequest *request, int64 wait_us)
+void
+sf_http_start_transfer(SfHttpRequest *request, int64 wait_us)
 {
 	SfHttpClient *client = request->client;
 	const SfOptions *options = client->options;
@@ -693,90 +451,6 @@ start_request(SfHttpRequest *request, int64 wait_us)
 	dlist_push_tail(&active_requests, &request->active_node);
 	client->running = lappend(client->running, request);
 	sf_server_count_start(client->server, request->is_retry, wait_us);
-}
-
-/*
- * Queues a request.  It starts after delay_ms (a retry's backoff) and once
- * fewer than max_concurrency requests of the client are running.
- */
-void
-sf_http_submit(SfHttpRequest *request, int delay_ms)
-{
-	SfHttpClient *client = request->client;
-	MemoryContext old = MemoryContextSwitchTo(client->cxt);
-
-	request->start_after = delay_ms > 0 ?
-		TimestampTzPlusMilliseconds(GetCurrentTimestamp(), delay_ms) : 0;
-	client->waiting = lappend(client->waiting, request);
-	MemoryContextSwitchTo(old);
-}
-
-/* Refuses a request whose URL is too long, before anything is sent. */
-static void
-check_url_length(SfHttpClient *client, SfHttpRequest *request)
-{
-	size_t		len = strlen(client->base_url) + strlen(request->target);
-
-	if (len > MAX_URL_LENGTH)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("the URL of a request would be longer than the %d bytes allowed",
-						MAX_URL_LENGTH),
-				 errdetail("It would be %zu bytes long.", len),
-				 errhint("A key value this long cannot be asked for; check the query's keys."),
-				 errcontext("request %s %s", sf_http_method_name(request->method),
-							sf_message_text(request->target, strlen(request->target)))));
-}
-
-/*
- * Starts the waiting requests whose time has come and whose server lets
- * them, oldest first.  Returns when the next one may start, or 0 when none
- * waits for a time (one that waits for another request of its server to
- * end is woken through the server's condition variable).
- */
-static TimestampTz
-start_due_requests(SfHttpClient *client)
-{
-	TimestampTz now = 0;
-	TimestampTz next = 0;
-	ListCell   *lc;
-
-	foreach(lc, client->waiting)
-	{
-		SfHttpRequest *request = (SfHttpRequest *) lfirst(lc);
-		TimestampTz until = 0;
-		SfAdmission admission;
-		MemoryContext old;
-
-		if (list_length(client->running) >= client->max_running)
-			break;
-		if (now == 0)
-			now = GetCurrentTimestamp();
-		if (request->start_after > now)
-		{
-			next = next == 0 ? request->start_after : Min(next, request->start_after);
-			continue;
-		}
-		check_url_length(client, request);
-		admission = sf_server_admit(client->server, client->options, now, &until,
-									&request->server_epoch);
-		if (admission != SF_ADMITTED)
-		{
-			if (request->limit_wait_since == 0)
-				request->limit_wait_since = now;
-			if (admission == SF_WAIT_UNTIL)
-				next = next == 0 ? until : Min(next, until);
-			break;				/* the next ones wait for the same server */
-		}
-		request->server = client->server;
-		client->waiting = foreach_delete_current(client->waiting, lc);
-		sf_query_budget_take(client->options);
-		old = MemoryContextSwitchTo(client->cxt);
-		start_request(request,
-					  request->limit_wait_since != 0 ? now - request->limit_wait_since : 0);
-		MemoryContextSwitchTo(old);
-	}
-	return next;
 }
 
 /*
@@ -984,57 +658,6 @@ ms_to_next_timeout(void)
 	return soonest < 0 ? -1 : (long) ((soonest + 999) / 1000);
 }
 
-/* Milliseconds from now until a time, at least 0. */
-static long
-ms_until(TimestampTz when)
-{
-	TimestampTz now = GetCurrentTimestamp();
-
-	return when <= now ? 0 : (long) ((when - now + 999) / 1000);
-}
-
-/*
- * Rebuilds the wait set from curl's sockets.  The set is remembered before
- * events are added, so that an error while adding leaves nothing leaked:
- * the next call frees it.
- */
-static void
-rebuild_wait_set(void)
-{
-	if (wait_set != NULL)
-		FreeWaitEventSet(wait_set);
-	wait_set = NULL;
-	wait_set = CreateWaitEventSet(TopMemoryContext, nsockets + 2);
-	AddWaitEventToSet(wait_set, WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, NULL);
-	if (IsUnderPostmaster)
-		AddWaitEventToSet(wait_set, WL_EXIT_ON_PM_DEATH, PGINVALID_SOCKET, NULL, NULL);
-	for (int i = 0; i < nsockets; i++)
-	{
-		uint32		events = 0;
-
-		if (sockets[i].what & CURL_POLL_IN)
-			events |= WL_SOCKET_READABLE;
-		if (sockets[i].what & CURL_POLL_OUT)
-			events |= WL_SOCKET_WRITEABLE;
-		if (events != 0)
-			AddWaitEventToSet(wait_set, events, sockets[i].fd, NULL, NULL);
-	}
-	sockets_changed = false;
-}
-
-/* The wait event that pg_stat_activity shows while waiting on the API. */
-static uint32
-api_wait_event(void)
-{
-#if PG_VERSION_NUM >= 170000
-	if (wait_event_api == 0)
-		wait_event_api = WaitEventExtensionNew("SubscriberFdwApi");
-	return wait_event_api;
-#else
-	return PG_WAIT_EXTENSION;
-#endif
-}
-
 /*
  * Lets curl act on a socket or its timer.  A socket curl has already
  * closed is not an error.
@@ -1052,6 +675,14 @@ socket_action(curl_socket_t fd, int flags)
 				 errdetail("%s.", curl_multi_strerror(rc))));
 }
 
+/* Lets curl act on a socket that the wait found ready (WL_SOCKET_* events). */
+static void
+socket_ready(pgsocket fd, uint32 events)
+{
+	socket_action(fd, ((events & WL_SOCKET_READABLE) ? CURL_CSELECT_IN : 0) |
+				  ((events & WL_SOCKET_WRITEABLE) ? CURL_CSELECT_OUT : 0));
+}
+
 /*
  * Moves every transfer of the backend forward.  Waits up to timeout_ms
  * (0: not at all, -1: as long as curl and the timeouts allow) for curl's
@@ -1059,48 +690,21 @@ socket_action(curl_socket_t fd, int flags)
  * finished transfers with the clients that own them.  A set latch (a
  * cancel, statement_timeout, a released server slot) ends the wait at once.
  */
-static void
-drive_transfers(long timeout_ms)
+void
+sf_http_drive_transfers(long timeout_ms)
 {
-	WaitEvent	events[MAX_EVENTS];
-	int			nevents = 0;
 	TimestampTz began = GetCurrentTimestamp();
-	bool		latch_set = false;
+	bool		latch_set;
 	long		limit;
 	int			queued;
 	CURLMsg    *msg;
 
-	if (sockets_changed || wait_set == NULL)
-		rebuild_wait_set();
-	if (timer_armed)
-	{
-		long		to_timer = ms_until(timer_deadline);
-
-		timeout_ms = timeout_ms < 0 ? to_timer : Min(timeout_ms, to_timer);
-	}
 	limit = ms_to_next_timeout();
 	if (limit >= 0)
 		timeout_ms = timeout_ms < 0 ? limit : Min(timeout_ms, limit);
-
-	nevents = WaitEventSetWait(wait_set, timeout_ms, events, MAX_EVENTS,
-							   api_wait_event());
-	for (int i = 0; i < nevents; i++)
-	{
-		if (events[i].events & WL_LATCH_SET)
-		{
-			ResetLatch(MyLatch);
-			latch_set = true;
-		}
-		else if (events[i].events & (WL_SOCKET_READABLE | WL_SOCKET_WRITEABLE))
-			socket_action(events[i].fd,
-						  ((events[i].events & WL_SOCKET_READABLE) ? CURL_CSELECT_IN : 0) |
-						  ((events[i].events & WL_SOCKET_WRITEABLE) ? CURL_CSELECT_OUT : 0));
-	}
-	if (timer_armed && timer_deadline <= GetCurrentTimestamp())
-	{
-		timer_armed = false;
+	latch_set = sf_wait_for_events(timeout_ms, socket_ready);
+	if (sf_wait_timer_due())
 		socket_action(CURL_SOCKET_TIMEOUT, 0);
-	}
 
 	while ((msg = curl_multi_info_read(backend_multi, &queued)) != NULL)
 	{
@@ -1116,51 +720,6 @@ drive_transfers(long timeout_ms)
 	sockets_out_of_memory = false;	/* told to the transfers it failed */
 	if (latch_set)
 		CHECK_FOR_INTERRUPTS();
-}
-
-/*
- * Returns a finished request of the client.  With wait, blocks until one
- * finishes, on the latch and curl's sockets, so that query cancel and
- * statement_timeout end the wait at once; returns NULL when the client has
- * nothing left to do.  Without wait, only moves the transfers forward,
- * which lets later chunks arrive while the scan returns rows.
- */
-SfHttpRequest *
-sf_http_next_finished(SfHttpClient *client, bool wait)
-{
-	for (;;)
-	{
-		TimestampTz next_start = start_due_requests(client);
-		long		timeout = -1;
-
-		if (client->finished == NIL && client->running != NIL)
-			drive_transfers(0);
-		if (client->finished != NIL)
-		{
-			SfHttpRequest *request = linitial(client->finished);
-
-			sf_server_end_wait();
-			client->finished = list_delete_first(client->finished);
-			return request;
-		}
-		if (!wait || (client->running == NIL && client->waiting == NIL))
-		{
-			sf_server_end_wait();
-			return NULL;
-		}
-		if (next_start != 0)
-			timeout = ms_until(next_start);
-		drive_transfers(timeout);
-		sf_server_end_wait();
-	}
-}
-
-/* Requests submitted and not yet returned by sf_http_next_finished. */
-int
-sf_http_pending(SfHttpClient *client)
-{
-	return list_length(client->waiting) + list_length(client->running) +
-		list_length(client->finished);
 }
 
 /*
@@ -1184,16 +743,4 @@ sf_http_request_release(SfHttpRequest *request)
 		request->capacity = 0;
 	}
 	MemoryContextDelete(request->cxt);
-}
-
-/* Drops every request of the client, as a rescan must. */
-void
-sf_http_cancel_all(SfHttpClient *client)
-{
-	while (client->waiting != NIL)
-		sf_http_request_release(linitial(client->waiting));
-	while (client->running != NIL)
-		sf_http_request_release(linitial(client->running));
-	while (client->finished != NIL)
-		sf_http_request_release(linitial(client->finished));
 }

@@ -16,7 +16,8 @@
  * Transient failures are retried with exponential backoff and jitter; a
  * chunk is used only once it arrived whole, and a request whose answer may
  * have moved a point in time on is never sent again, so a retry can neither
- * duplicate nor skip a row.
+ * duplicate nor skip a row.  Which failures are transient, and the errors
+ * of the others, are request_error.c's.
  *
  *-------------------------------------------------------------------------
  */
@@ -266,24 +267,6 @@ open_streams(SfScan *scan)
 	}
 }
 
-/* Remote text or a key value as a message may show it. */
-static const char *
-shortened(const char *text)
-{
-	return sf_message_text(text, strlen(text));
-}
-
-/*
- * "METHOD target" for messages, the target shortened if it is long, since
- * it holds the key.
- */
-static char *
-request_label(SfHttpRequest *request)
-{
-	return psprintf("%s %s", sf_http_method_name(sf_http_request_method(request)),
-					shortened(sf_http_request_target(request)));
-}
-
 /* A random number in [0, 1), for jitter. */
 static double
 random_fraction(void)
@@ -324,42 +307,13 @@ retry(SfScan *scan, SfHttpRequest *failed)
 	return true;
 }
 
-/* HTTP statuses that mean the API may answer if asked again later. */
-static bool
-status_is_transient(long status)
-{
-	return status == 429 || status == 502 || status == 503 || status == 504;
-}
-
-/* What the catalog says of the error code a response carries, if any. */
-static const SfErrorCode *
-known_error(SfScan *scan, const SfEnvelope *envelope)
-{
-	if (envelope->error_code == NULL)
-		return NULL;
-	return sf_error_code_lookup(scan->resource->api, envelope->error_code);
-}
-
 /* Whether the API's error code says that asking again may succeed. */
 static bool
 is_transient_code(SfScan *scan, const SfEnvelope *envelope)
 {
-	const SfErrorCode *known = known_error(scan, envelope);
+	const SfErrorCode *known = sf_known_error(scan->resource, envelope);
 
 	return known != NULL && known->transient;
-}
-
-/* At most max bytes of a body, with anything but printable ASCII as '?'. */
-static char *
-printable_excerpt(const char *data, size_t len, size_t max)
-{
-	size_t		n = Min(len, max);
-	char	   *out = palloc(n + 1);
-
-	for (size_t i = 0; i < n; i++)
-		out[i] = (data[i] >= 0x20 && data[i] < 0x7f) ? data[i] : '?';
-	out[n] = '\0';
-	return out;
 }
 
 /*
@@ -384,141 +338,13 @@ retry_is_safe(SfScan *scan, SfStream *stream, SfHttpRequest *response)
 	}
 }
 
-/* Raises the error for a request that failed below HTTP. */
-static void
-raise_transport_error(SfScan *scan, SfHttpRequest *request)
-{
-	const char *label = request_label(request);
-	int			retries = ((SfStream *) sf_http_request_owner(request))->attempt;
-
-	switch (sf_http_request_transport_error(request))
-	{
-		case SF_TRANSPORT_CONNECT:
-		case SF_TRANSPORT_TLS:
-			ereport(ERROR,
-					(errcode(ERRCODE_SQLCLIENT_UNABLE_TO_ESTABLISH_SQLCONNECTION),
-					 errmsg("could not connect to the subscriber API"),
-					 errdetail("%s (after %d retries).", sf_http_request_transport_message(request), retries),
-					 sf_http_request_transport_error(request) == SF_TRANSPORT_TLS ?
-					 errhint("Check the server's certificate, or give the CA that signed it in option \"ca_file\".") :
-					 errhint("Check option \"base_url\" of the server and that the API is reachable."),
-					 errcontext("request %s", label)));
-			break;
-		case SF_TRANSPORT_TIMEOUT:
-		case SF_TRANSPORT_BROKEN:
-			ereport(ERROR,
-					(errcode(ERRCODE_CONNECTION_FAILURE),
-					 errmsg("the connection to the subscriber API failed"),
-					 errdetail("%s (after %d retries).", sf_http_request_transport_message(request), retries),
-					 scan->resource->paging == SF_PAGING_PIT &&
-					 ((SfStream *) sf_http_request_owner(request))->cursor != NULL ?
-					 errhint("A chunk of a point in time cannot be asked for again; run the query again.") :
-					 sf_http_request_transport_error(request) == SF_TRANSPORT_TIMEOUT ?
-					 errhint("Raise option \"request_timeout\" if the API is slow but alive.") : 0,
-					 errcontext("request %s", label)));
-			break;
-		case SF_TRANSPORT_TOO_LARGE:
-			ereport(ERROR,
-					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-					 errmsg("a response of the subscriber API exceeded max_response_size (%d bytes)",
-							scan->options->max_response_size),
-					 errhint("Lower option \"fetch_size\" or raise option \"max_response_size\"."),
-					 errcontext("request %s", label)));
-			break;
-		default:
-			ereport(ERROR,
-					(errcode(ERRCODE_FDW_ERROR),
-					 errmsg("a request to the subscriber API failed"),
-					 errdetail("%s.", sf_http_request_transport_message(request)),
-					 errcontext("request %s", label)));
-			break;
-	}
-}
-
-/*
- * Raises the error for a remote error code or a non-2xx status.  The
- * SQLSTATEs are listed in the README.
- */
-static void
-raise_remote_error(SfScan *scan, SfHttpRequest *request, SfEnvelope *envelope)
-{
-	const char *label = request_label(request);
-	const char *code = envelope->error_code;
-	const SfErrorCode *known = known_error(scan, envelope);
-	const char *message = envelope->error_message ? shortened(envelope->error_message) : "";
-	long		status = sf_http_request_status(request);
-	int			retries = ((SfStream *) sf_http_request_owner(request))->attempt;
-	size_t		len;
-	const char *data = sf_http_request_data(request, &len);
-	char	   *detail;
-
-	if (code != NULL)
-		detail = psprintf("The API answered HTTP %ld with %s: %s", status, shortened(code),
-						  message);
-	else if (envelope->error_message != NULL)
-		detail = psprintf("The API answered HTTP %ld: %s", status, message);
-	else
-		detail = psprintf("The API answered HTTP %ld with a body of %zu bytes%s%s",
-						  status, len, len > 0 ? ": " : "",
-						  printable_excerpt(data, len, 200));
-
-	if (known != NULL)
-		ereport(ERROR,
-				(errcode(known->sqlstate),
-				 errmsg("%s", psprintf(known->message,
-									   shortened(((SfStream *) sf_http_request_owner(request))->key))),
-				 known->transient ?
-				 errdetail("%s (after %d retries).", detail, retries) :
-				 errdetail("%s", detail),
-				 known->hint ?
-				 errhint("%s", psprintf(known->hint, scan->options->pit_keep_alive)) : 0,
-				 errcontext("request %s", label)));
-	if (status_is_transient(status))
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_RESOURCES),
-				 errmsg("the subscriber API is overloaded"),
-				 errdetail("%s (after %d retries).", detail, retries),
-				 errhint("Try again later, or raise option \"max_retries\"."),
-				 errcontext("request %s", label)));
-	if (status == 401)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION),
-				 errmsg("the subscriber API refused the credentials"),
-				 errdetail("%s", detail),
-				 errhint("Check the username and password, or the token, of your user mapping for the server."),
-				 errcontext("request %s", label)));
-	if (status == 403)
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("the subscriber API denied access"),
-				 errdetail("%s", detail),
-				 scan->resource->sends_tenant ?
-				 errhint("Check the permissions of the API user and option \"tenant\" of the server.") :
-				 errhint("Check the permissions of the API user."),
-				 errcontext("request %s", label)));
-	if (status >= 300 && status < 400)
-		ereport(ERROR,
-				(errcode(ERRCODE_FDW_ERROR),
-				 errmsg("the subscriber API answered with a redirect, which is not followed"),
-				 errdetail("%s", detail),
-				 errhint("Point option \"base_url\" at the final location."),
-				 errcontext("request %s", label)));
-	ereport(ERROR,
-			(errcode(ERRCODE_FDW_ERROR),
-			 code != NULL ?
-			 errmsg("the subscriber API reported error %s", shortened(code)) :
-			 errmsg("the subscriber API answered HTTP %ld", status),
-			 errdetail("%s", detail),
-			 errcontext("request %s", label)));
-}
-
 /* Raises an error about a response that breaks the paging protocol. */
 static void
 raise_protocol_error(SfHttpRequest *request, const char *problem)
 {
 	ereport(ERROR,
 			(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
-			 errmsg("unexpected paging in the response to %s", request_label(request)),
+			 errmsg("unexpected paging in the response to %s", sf_request_label(request)),
 			 errdetail("%s", problem)));
 }
 
@@ -670,7 +496,9 @@ handle_response(SfScan *scan, SfHttpRequest *response)
 	{
 		if (retry_is_safe(scan, stream, response) && retry(scan, response))
 			return;
-		raise_transport_error(scan, response);
+		sf_raise_transport_error(response, scan->options, stream->attempt,
+								 scan->resource->paging == SF_PAGING_PIT &&
+								 stream->cursor != NULL);
 	}
 
 	if (status == 404 && scan->resource->not_found_is_empty)
@@ -683,10 +511,11 @@ handle_response(SfScan *scan, SfHttpRequest *response)
 	if (status < 200 || status > 299)
 	{
 		sf_envelope_parse_error_body(scan->resource, data, len, &envelope);
-		if ((status_is_transient(status) || is_transient_code(scan, &envelope)) &&
+		if ((sf_status_is_transient(status) || is_transient_code(scan, &envelope)) &&
 			retry(scan, response))
 			return;
-		raise_remote_error(scan, response, &envelope);
+		sf_raise_remote_error(response, &envelope, scan->resource, scan->options,
+							  stream->key, stream->attempt);
 	}
 
 	/* the chunk and its index live and die with the response */
@@ -694,7 +523,7 @@ handle_response(SfScan *scan, SfHttpRequest *response)
 	chunk = palloc0(sizeof(SfChunk));
 	chunk->stream = stream;
 	chunk->response = response;
-	chunk->label = request_label(response);
+	chunk->label = sf_request_label(response);
 	sf_envelope_parse(scan->resource, data, len,
 					  scan->resource->paging == SF_PAGING_NONE ?
 					  scan->resource->max_records : chunk_size(scan),
@@ -704,7 +533,8 @@ handle_response(SfScan *scan, SfHttpRequest *response)
 	{
 		if (is_transient_code(scan, &envelope) && retry(scan, response))
 			return;
-		raise_remote_error(scan, response, &envelope);
+		sf_raise_remote_error(response, &envelope, scan->resource, scan->options,
+							  stream->key, stream->attempt);
 	}
 	chunk->records = envelope.record_index.items;
 	chunk->nrecords = envelope.record_index.count;

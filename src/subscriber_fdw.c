@@ -1,21 +1,21 @@
 /*-------------------------------------------------------------------------
  *
  * subscriber_fdw.c
- *		  Foreign-data wrapper callbacks: planning, execution, EXPLAIN and
- *		  IMPORT FOREIGN SCHEMA.
+ *		  Foreign-data wrapper handler, planning and IMPORT FOREIGN SCHEMA.
  *
  * Planning finds the key of a scan (pushdown.c) and offers a plain path when
  * the WHERE clause or the customer_id option gives one, and a parameterized
  * path for every join clause that can, so that a nested loop sends one
- * request per outer row (batch_join.c offers a join that sends the keys of
- * many outer rows together, from what planning stored here).  A scan without any key is given a prohibitive
- * cost and, if the planner still has to choose it, fails with an error that
- * names the condition to add, unless the query cannot return a row (LIMIT
- * 0): such a scan needs no key and sends nothing.  A count of rows with no
- * condition but the key is offered as a foreign scan of the grouping step
- * that reads only the API's totals, one request of one record per key.
- * Row estimates use the sizes of keys that earlier scans saw
- * (known_sizes.c).  Execution hands everything else to the scan engine
+ * request per outer row (batch_join_plan.c offers a join that sends the
+ * keys of many outer rows together, from what planning stored here).  A
+ * scan without any key is given a prohibitive cost and, if the planner
+ * still has to choose it, fails with an error that names the condition to
+ * add, unless the query cannot return a row (LIMIT 0): such a scan needs no
+ * key and sends nothing.  A count of rows with no condition but the key is
+ * offered as a foreign scan of the grouping step that reads only the API's
+ * totals, one request of one record per key.  Row estimates use the sizes
+ * of keys that earlier scans saw (known_sizes.c).  Execution and EXPLAIN
+ * are foreign_scan.c's, which hands everything else to the scan engine
  * (scan.c).
  *
  *-------------------------------------------------------------------------
@@ -27,8 +27,6 @@
 #include "access/table.h"
 #include "catalog/pg_type.h"
 #include "commands/defrem.h"
-#include "commands/explain.h"
-#include "executor/executor.h"
 #include "foreign/fdwapi.h"
 #include "foreign/foreign.h"
 #include "miscadmin.h"
@@ -43,9 +41,7 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
-#include "utils/memutils.h"
 #include "utils/rel.h"
-#include "utils/ruleutils.h"
 
 #include "subscriber_fdw.h"
 
@@ -60,32 +56,6 @@ PG_FUNCTION_INFO_V1(subscriber_fdw_version);
 /* Keys assumed for an array whose length is unknown at planning time. */
 #define DEFAULT_ARRAY_KEYS	10
 
-/*
- * The items of a ForeignScan's fdw_private.  fdw_exprs holds the key
- * expression, if the key comes from the query.
- */
-enum SfScanPrivateIndex
-{
-	SfScanPrivateResource,		/* String: the resource's name */
-	SfScanPrivateKeyKind,		/* Integer: SfKeyKind, or KEY_FROM_OPTION or
-								 * KEY_NONE */
-	SfScanPrivateRetrievedAttrs,	/* List of Integer: columns read */
-	SfScanPrivateLimit,			/* Const int8: records wanted, -1 for all */
-	SfScanPrivateCount			/* Integer: SfCountMode */
-};
-
-/* Key kinds of a plan besides SfKeyKind. */
-#define KEY_FROM_OPTION		(-1)	/* the customer_id option */
-#define KEY_NONE			(-2)	/* none: the query returns no rows */
-
-/* What a foreign scan returns: rows, or counts from the API's totals. */
-typedef enum SfCountMode
-{
-	SF_COUNT_NONE,				/* the records, as rows */
-	SF_COUNT_TOTAL,				/* one row: the counts over every key */
-	SF_COUNT_PER_KEY			/* a row per key that has records */
-} SfCountMode;
-
 /* A count from the totals, in the grouping relation's fdw_private. */
 typedef struct SfCountInfo
 {
@@ -94,24 +64,6 @@ typedef struct SfCountInfo
 	List	   *having;			/* HAVING conditions, checked by the scan */
 	bool		grouped;		/* GROUP BY the key */
 } SfCountInfo;
-
-/* Execution state of a foreign scan. */
-typedef struct SfScanState
-{
-	MemoryContext scan_cxt;		/* everything of the scan */
-	MemoryContext row_cxt;		/* reset for every row */
-	SfOptions  *options;
-	const SfResource *resource;
-	Oid			serverid;		/* whose known sizes the totals go to */
-	ExprState  *key_state;		/* NULL when the key is the option */
-	int			key_kind;		/* SfKeyKind, KEY_FROM_OPTION or KEY_NONE */
-	SfScan	   *scan;
-	bool		keys_set;
-
-	/* a count from the totals */
-	SfCountMode count_mode;
-	SfCounter  *counter;		/* NULL when the scan returns records */
-} SfScanState;
 
 static void subscriberGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel,
 										Oid foreigntableid);
@@ -125,11 +77,6 @@ static void subscriberGetForeignUpperPaths(PlannerInfo *root,
 										   UpperRelationKind stage,
 										   RelOptInfo *input_rel,
 										   RelOptInfo *output_rel, void *extra);
-static void subscriberBeginForeignScan(ForeignScanState *node, int eflags);
-static TupleTableSlot *subscriberIterateForeignScan(ForeignScanState *node);
-static void subscriberReScanForeignScan(ForeignScanState *node);
-static void subscriberEndForeignScan(ForeignScanState *node);
-static void subscriberExplainForeignScan(ForeignScanState *node, ExplainState *es);
 static List *subscriberImportForeignSchema(ImportForeignSchemaStmt *stmt,
 										   Oid serverOid);
 
@@ -154,11 +101,11 @@ subscriber_fdw_handler(PG_FUNCTION_ARGS)
 	routine->GetForeignPaths = subscriberGetForeignPaths;
 	routine->GetForeignPlan = subscriberGetForeignPlan;
 	routine->GetForeignUpperPaths = subscriberGetForeignUpperPaths;
-	routine->BeginForeignScan = subscriberBeginForeignScan;
-	routine->IterateForeignScan = subscriberIterateForeignScan;
-	routine->ReScanForeignScan = subscriberReScanForeignScan;
-	routine->EndForeignScan = subscriberEndForeignScan;
-	routine->ExplainForeignScan = subscriberExplainForeignScan;
+	routine->BeginForeignScan = sf_foreign_scan_begin;
+	routine->IterateForeignScan = sf_foreign_scan_iterate;
+	routine->ReScanForeignScan = sf_foreign_scan_rescan;
+	routine->EndForeignScan = sf_foreign_scan_end;
+	routine->ExplainForeignScan = sf_foreign_scan_explain;
 	routine->ImportForeignSchema = subscriberImportForeignSchema;
 	PG_RETURN_POINTER(routine);
 }
@@ -358,8 +305,8 @@ subscriberGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel,
 
 /*
  * The planning facts of a base relation that is a foreign table of
- * subscriber_fdw, or NULL for any other relation; batch_join.c asks it of
- * the inner side of every join.
+ * subscriber_fdw, or NULL for any other relation; batch_join_plan.c asks it
+ * of the inner side of every join.
  */
 SfRelInfo *
 sf_rel_info(RelOptInfo *rel)
@@ -544,9 +491,9 @@ plan_key(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 	if (key_clause == NULL)
 	{
 		if (info->option_key)
-			return KEY_FROM_OPTION;
+			return SF_KEY_FROM_OPTION;
 		if (info->no_rows)
-			return KEY_NONE;
+			return SF_KEY_NONE;
 		report_missing_key(foreigntableid, info);
 	}
 	if (!sf_match_key_clause(root, baserel, info->key_attnum, key_clause->clause,
@@ -631,271 +578,6 @@ subscriberGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel,
 																  local_quals),
 											 limit, SF_COUNT_NONE),
 							NIL, NIL, outer_plan);
-}
-
-/* The record limit a plan was made with, -1 for none. */
-static int64
-plan_limit(ForeignScan *plan)
-{
-	return DatumGetInt64(((Const *) list_nth(plan->fdw_private,
-											 SfScanPrivateLimit))->constvalue);
-}
-
-/*
- * The range-table index of the foreign table a plan reads; a count from the
- * totals has no scanrelid but the table as its only base relation.
- */
-static Index
-plan_relation(ForeignScan *plan)
-{
-	if (plan->scan.scanrelid > 0)
-		return plan->scan.scanrelid;
-#if PG_VERSION_NUM >= 160000
-	return bms_next_member(plan->fs_base_relids, -1);
-#else
-	return bms_next_member(plan->fs_relids, -1);
-#endif
-}
-
-/* Remembers the total that a scan saw for a key, for later estimates. */
-static void
-remember_total(void *arg, const char *key, int64 total)
-{
-	SfScanState *state = (SfScanState *) arg;
-
-	sf_known_size_remember(state->serverid, state->resource, key, total);
-}
-
-/*
- * Sets up the scan's memory (one context for the scan, one reset per row),
- * the converter and the scan engine.  Nothing is sent yet: the key values
- * may depend on parameters that are only known at the first row.
- */
-static void
-subscriberBeginForeignScan(ForeignScanState *node, int eflags)
-{
-	ForeignScan *plan = (ForeignScan *) node->ss.ps.plan;
-	EState	   *estate = node->ss.ps.state;
-	Index		rti = plan_relation(plan);
-	Relation	rel;
-	SfScanState *state;
-	Oid			userid;
-	List	   *retrieved;
-	SfRecordConverter *converter;
-	MemoryContext old;
-
-	if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
-		return;
-
-	/* a count has no scan relation of its own; the table is in the range table */
-	rel = plan->scan.scanrelid > 0 ? node->ss.ss_currentRelation :
-		ExecOpenScanRelation(estate, rti, eflags);
-
-#if PG_VERSION_NUM >= 160000
-	userid = OidIsValid(plan->checkAsUser) ? plan->checkAsUser : GetUserId();
-#else
-	{
-		RangeTblEntry *rte = exec_rt_fetch(rti, estate);
-
-		userid = OidIsValid(rte->checkAsUser) ? rte->checkAsUser : GetUserId();
-	}
-#endif
-
-	state = palloc0(sizeof(SfScanState));
-	node->fdw_state = state;
-	state->scan_cxt = AllocSetContextCreate(estate->es_query_cxt,
-											"subscriber_fdw scan",
-											ALLOCSET_DEFAULT_SIZES);
-	state->row_cxt = AllocSetContextCreate(state->scan_cxt, "subscriber_fdw row",
-										   SF_ROW_CONTEXT_SIZES);
-
-	old = MemoryContextSwitchTo(state->scan_cxt);
-	state->options = sf_get_options(RelationGetRelid(rel), userid);
-	state->serverid = GetForeignTable(RelationGetRelid(rel))->serverid;
-	state->resource = sf_resource_lookup(strVal(list_nth(plan->fdw_private,
-														 SfScanPrivateResource)));
-	state->key_kind = intVal(list_nth(plan->fdw_private, SfScanPrivateKeyKind));
-	state->count_mode = (SfCountMode) intVal(list_nth(plan->fdw_private,
-													  SfScanPrivateCount));
-	retrieved = list_nth(plan->fdw_private, SfScanPrivateRetrievedAttrs);
-	converter = sf_converter_create(state->resource, rel, retrieved, state->options);
-	state->scan = sf_scan_create(state->scan_cxt, state->resource, state->options,
-								 converter, plan_limit(plan));
-	sf_scan_set_total_hook(state->scan, remember_total, state);
-	if (state->count_mode != SF_COUNT_NONE)
-		state->counter = sf_counter_create(state->scan, state->resource, state->serverid,
-										   state->count_mode == SF_COUNT_PER_KEY,
-										   RelationGetDescr(rel), plan->fdw_scan_tlist);
-	MemoryContextSwitchTo(old);
-
-	if (state->key_kind >= 0)
-		state->key_state = ExecInitExpr(linitial(plan->fdw_exprs), (PlanState *) node);
-}
-
-/*
- * The keys of this pass, in the row context; parameters may have changed
- * since the last pass.
- */
-static List *
-key_values(ForeignScanState *node, SfScanState *state)
-{
-	MemoryContext old = MemoryContextSwitchTo(state->row_cxt);
-	List	   *keys;
-
-	if (state->key_kind >= 0)
-		keys = sf_key_values(state->key_state, (SfKeyKind) state->key_kind,
-							 node->ss.ps.ps_ExprContext);
-	else if (state->key_kind == KEY_FROM_OPTION)
-		keys = list_make1(state->options->customer_id);
-	else
-		keys = NIL;
-	MemoryContextSwitchTo(old);
-	return keys;
-}
-
-/* Hands the keys of this pass to the scan engine, which copies them. */
-static void
-set_keys(ForeignScanState *node, SfScanState *state)
-{
-	sf_scan_set_keys(state->scan, key_values(node, state));
-	MemoryContextReset(state->row_cxt);
-	state->keys_set = true;
-}
-
-/*
- * Returns the next row; the previous row's memory is freed first, so a scan
- * holds one row's conversions at a time whatever the number of rows.
- */
-static TupleTableSlot *
-subscriberIterateForeignScan(ForeignScanState *node)
-{
-	SfScanState *state = (SfScanState *) node->fdw_state;
-	TupleTableSlot *slot = node->ss.ss_ScanTupleSlot;
-	MemoryContext old;
-
-	if (state->counter != NULL)
-	{
-		if (!state->keys_set)
-		{
-			sf_counter_count(state->counter, key_values(node, state));
-			MemoryContextReset(state->row_cxt);
-			state->keys_set = true;
-		}
-		return sf_counter_next(state->counter, slot);
-	}
-
-	if (!state->keys_set)
-		set_keys(node, state);
-
-	MemoryContextReset(state->row_cxt);
-	old = MemoryContextSwitchTo(state->row_cxt);
-	if (!sf_scan_next(state->scan, slot))
-		ExecClearTuple(slot);
-	MemoryContextSwitchTo(old);
-	return slot;
-}
-
-/*
- * Forgets the requests of the previous pass.  The keys are evaluated again
- * at the next row, because a nested loop rescans with new parameter values.
- */
-static void
-subscriberReScanForeignScan(ForeignScanState *node)
-{
-	SfScanState *state = (SfScanState *) node->fdw_state;
-
-	sf_scan_restart(state->scan);
-	state->keys_set = false;
-	if (state->counter != NULL)
-		sf_counter_restart(state->counter);
-}
-
-/*
- * Releases the transfers still in flight and the scan's memory; an error
- * path gets the same through the memory contexts' reset callbacks.
- */
-static void
-subscriberEndForeignScan(ForeignScanState *node)
-{
-	SfScanState *state = (SfScanState *) node->fdw_state;
-
-	if (state == NULL)
-		return;
-	sf_scan_release(state->scan);
-	if (state->counter != NULL)
-		sf_counter_release(state->counter);
-	MemoryContextDelete(state->scan_cxt);
-	node->fdw_state = NULL;
-}
-
-/* The endpoint as "METHOD /path/{key_column}/...". */
-char *
-sf_endpoint_text(const SfResource *resource)
-{
-	return psprintf("%s %s", sf_http_method_name(resource->method),
-					sf_resource_path(resource, psprintf("{%s}", resource->key_column)));
-}
-
-/*
- * Shows what the scan asks the API for: the endpoint, the key condition and
- * a pushed-down limit; with ANALYZE, what it cost in requests and bytes.
- */
-static void
-subscriberExplainForeignScan(ForeignScanState *node, ExplainState *es)
-{
-	ForeignScan *plan = (ForeignScan *) node->ss.ps.plan;
-	const SfResource *resource =
-		sf_resource_lookup(strVal(list_nth(plan->fdw_private, SfScanPrivateResource)));
-	int			key_kind = intVal(list_nth(plan->fdw_private, SfScanPrivateKeyKind));
-	SfCountMode count_mode = (SfCountMode) intVal(list_nth(plan->fdw_private,
-														   SfScanPrivateCount));
-	int64		limit = plan_limit(plan);
-	SfScanState *state = (SfScanState *) node->fdw_state;
-
-	if (count_mode != SF_COUNT_NONE)
-	{
-		Oid			relid = rt_fetch(plan_relation(plan), es->rtable)->relid;
-
-		ExplainPropertyText("Relations",
-							psprintf("Aggregate on (%s)",
-									 quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
-																get_rel_name(relid))),
-							es);
-	}
-	ExplainPropertyText("Endpoint", sf_endpoint_text(resource), es);
-	if (key_kind >= 0)
-	{
-		List	   *context = set_deparse_context_plan(es->deparse_cxt,
-													   node->ss.ps.plan, NIL);
-		char	   *expr = deparse_expression(linitial(plan->fdw_exprs), context,
-											  false, false);
-
-		ExplainPropertyText("Key",
-							key_kind == SF_KEY_SCALAR ?
-							psprintf("%s = %s", resource->key_column, expr) :
-							psprintf("%s = ANY (%s)", resource->key_column, expr),
-							es);
-	}
-	else if (key_kind == KEY_FROM_OPTION)
-		ExplainPropertyText("Key", psprintf("%s from option \"customer_id\"",
-											resource->key_column), es);
-	else
-		ExplainPropertyText("Key", "none, the query returns no rows", es);
-	if (count_mode == SF_COUNT_TOTAL)
-		ExplainPropertyText("Count", "from the API's totals", es);
-	else if (count_mode == SF_COUNT_PER_KEY)
-		ExplainPropertyText("Count", psprintf("from the API's totals, per %s",
-											  resource->key_column), es);
-	if (limit >= 0)
-		ExplainPropertyInteger("Remote Limit", NULL, limit, es);
-	if (es->analyze && state != NULL)
-	{
-		const SfScanStats *stats = sf_scan_stats(state->scan);
-
-		ExplainPropertyInteger("Requests", NULL, stats->requests, es);
-		ExplainPropertyInteger("Retries", NULL, stats->retries, es);
-		ExplainPropertyInteger("Bytes Received", "bytes", stats->bytes, es);
-	}
 }
 
 /*

@@ -5,14 +5,18 @@
  *		  file that defines them.
  *
  * The extension turns the REST endpoints of an IoT connectivity platform
- * into foreign tables.  Each endpoint is described as data in catalog.c; one
- * scan engine (scan.c) drives the requests of any of them through the HTTP
- * client (http_client.c, the only file that sees libcurl), whose requests
+ * into foreign tables, whose scans subscriber_fdw.c plans and foreign_scan.c
+ * runs.  Each endpoint is described as data in catalog.c; one scan engine
+ * (scan.c) drives the requests of any of them through the HTTP client
+ * (http_client.c, the only file that sees libcurl; http_request.c queues
+ * the requests and http_wait.c waits for their transfers), whose requests
  * start when their server's limits let them (shared_state.c: shared memory
- * when the library is preloaded); json.c reads the JSON syntax, envelope.c
- * the top level of a response, and tuple.c and convert.c turn its records
- * into tuples.  batch_join.c joins a foreign table on its key by handing the
- * engine the keys of many outer rows.
+ * when the library is preloaded), and request_error.c raises the errors of
+ * those that fail; json.c reads the JSON syntax, envelope.c the top level
+ * of a response, and tuple.c and convert.c turn its records into tuples.
+ * A batched join (planned in batch_join_plan.c, run by batch_join.c) joins
+ * a foreign table on its key by handing the engine the keys of many outer
+ * rows.
  *
  *-------------------------------------------------------------------------
  */
@@ -24,6 +28,7 @@
 #include "access/attnum.h"
 #include "common/jsonapi.h"
 #include "fmgr.h"
+#include "lib/ilist.h"
 #include "nodes/execnodes.h"
 #include "nodes/pathnodes.h"
 #include "port/pg_bitutils.h"
@@ -190,7 +195,7 @@ extern SfOptions *sf_get_options(Oid foreigntableid, Oid userid);
 extern char *sf_get_column_json_path(Oid relid, AttrNumber attnum);
 
 /* ----------------------------------------------------------------
- * http_client.c: requests over libcurl
+ * http_client.c: the client, and the transfers over libcurl
  * ----------------------------------------------------------------
  */
 
@@ -212,6 +217,74 @@ typedef struct SfHttpClient SfHttpClient;
 /* A request and, once finished, what came back; see the accessors below. */
 typedef struct SfHttpRequest SfHttpRequest;
 
+/*
+ * The members of a client and of its requests are for http_client.c, which
+ * runs the transfers, and http_request.c, which queues the requests; the
+ * other files use the functions.
+ */
+struct SfHttpClient
+{
+	MemoryContext cxt;
+	char	   *base_url;		/* without a trailing slash */
+	const SfOptions *options;
+	struct SfServerState *server;	/* limits and statistics of its server */
+	struct curl_slist *headers; /* libcurl's list, opaque here */
+	int			max_running;
+	int64		low_speed_window_us;	/* see enforce_timeouts */
+	List	   *waiting;		/* submitted, not yet handed to curl */
+	List	   *running;		/* in the multi handle */
+	List	   *finished;		/* done, not yet returned to the caller */
+	char	   *spare_body;		/* a released body buffer, for the next one */
+	size_t		spare_capacity;
+	MemoryContextCallback cleanup;
+};
+
+/*
+ * A request.  Its memory context holds it, its target, body and error
+ * message; the body buffer is malloc'd (see write_body).
+ */
+struct SfHttpRequest
+{
+	/* what to send */
+	SfHttpMethod method;
+	char	   *target;			/* path and query appended to base_url */
+	char	   *body;			/* POST body, or NULL */
+	void	   *owner;			/* the caller's bookkeeping */
+
+	/* what came back */
+	long		status;			/* HTTP status, 0 without a response */
+	SfTransportError transport_error;
+	char	   *transport_message;
+	char	   *data;			/* response body, NUL-terminated */
+	size_t		len;
+	long		retry_after;	/* seconds from Retry-After, -1 if none */
+
+	/* the transfer */
+	MemoryContext cxt;			/* holds this request and its body */
+	SfHttpClient *client;
+	void	   *handle;
+	size_t		capacity;
+	size_t		limit;
+	bool		overflowed;
+	bool		out_of_memory;
+	bool		is_retry;		/* counted as a retry in the statistics */
+	const char *local_failure;	/* why we stopped the transfer, or NULL */
+	size_t		header_bytes;	/* response header bytes so far */
+	char		encoding[64];	/* an unrequested Content-Encoding */
+	dlist_node	active_node;	/* in the backend's list while in curl */
+	TimestampTz attached_at;	/* when it was handed to curl */
+	int64		active_us;		/* time the backend waited for it */
+	bool		connected;		/* connected, TLS handshake included */
+	int64		window_start_us;	/* low-speed check: active time at the
+									 * window's start, -1 before any byte */
+	size_t		window_bytes;	/* and the bytes received by then */
+	TimestampTz start_after;
+	TimestampTz limit_wait_since;	/* first refused by a limit, or 0 */
+	struct SfServerState *server;	/* its server's limits, while admitted */
+	uint64		server_epoch;	/* see sf_server_release */
+	char	   *errbuf;
+};
+
 extern void sf_http_global_init(void);
 extern SfHttpClient *sf_http_client_create(MemoryContext parent,
 										   const SfOptions *options,
@@ -221,6 +294,14 @@ extern SfHttpRequest *sf_http_request_create(SfHttpClient *client,
 											 const char *target,
 											 const char *body,
 											 void *owner);
+extern void sf_http_start_transfer(SfHttpRequest *request, int64 wait_us);
+extern void sf_http_drive_transfers(long timeout_ms);
+extern void sf_http_request_release(SfHttpRequest *request);
+
+/* ----------------------------------------------------------------
+ * http_request.c: a scan's requests, queued until they may start
+ * ----------------------------------------------------------------
+ */
 extern void sf_http_submit(SfHttpRequest *request, int delay_ms);
 extern SfHttpRequest *sf_http_request_again(SfHttpRequest *failed);
 extern void *sf_http_request_owner(const SfHttpRequest *request);
@@ -234,10 +315,24 @@ extern const char *sf_http_request_data(const SfHttpRequest *request, size_t *le
 extern long sf_http_request_retry_after(const SfHttpRequest *request);
 extern SfHttpRequest *sf_http_next_finished(SfHttpClient *client, bool wait);
 extern int	sf_http_pending(SfHttpClient *client);
-extern void sf_http_request_release(SfHttpRequest *request);
 extern void sf_http_cancel_all(SfHttpClient *client);
 extern char *sf_http_escape_segment(const char *value);
 extern const char *sf_http_method_name(SfHttpMethod method);
+
+/* ----------------------------------------------------------------
+ * http_wait.c: waiting on the latch, curl's sockets and its timer
+ * ----------------------------------------------------------------
+ */
+
+/* Told of a socket that a wait found ready, with its WL_SOCKET_* events. */
+typedef void (*SfSocketReady) (pgsocket fd, uint32 events);
+
+extern bool sf_wait_watch_socket(pgsocket fd, uint32 events);
+extern void sf_wait_forget_socket(pgsocket fd);
+extern void sf_wait_set_timer(long timeout_ms);
+extern bool sf_wait_timer_due(void);
+extern long sf_wait_ms_until(TimestampTz when);
+extern bool sf_wait_for_events(long timeout_ms, SfSocketReady ready);
 
 /* ----------------------------------------------------------------
  * shared_state.c: per-server limits and statistics in shared memory
@@ -578,6 +673,23 @@ extern const SfScanStats *sf_scan_stats(SfScan *scan);
 extern const char *sf_scan_current_key(SfScan *scan);
 
 /* ----------------------------------------------------------------
+ * request_error.c: what a failed request means, and its error
+ * ----------------------------------------------------------------
+ */
+extern char *sf_request_label(SfHttpRequest *request);
+extern bool sf_status_is_transient(long status);
+extern const SfErrorCode *sf_known_error(const SfResource *resource,
+										 const SfEnvelope *envelope);
+extern void sf_raise_transport_error(SfHttpRequest *request,
+									 const SfOptions *options,
+									 int retries, bool pit_continued);
+extern void sf_raise_remote_error(SfHttpRequest *request,
+								  const SfEnvelope *envelope,
+								  const SfResource *resource,
+								  const SfOptions *options,
+								  const char *key, int retries);
+
+/* ----------------------------------------------------------------
  * count.c: count(*) from the API's totals, at execution
  * ----------------------------------------------------------------
  */
@@ -592,7 +704,7 @@ extern void sf_counter_restart(SfCounter *counter);
 extern void sf_counter_release(SfCounter *counter);
 
 /* ----------------------------------------------------------------
- * subscriber_fdw.c: what planning learned, for batch_join.c
+ * subscriber_fdw.c: what planning learned and put in the plan
  * ----------------------------------------------------------------
  */
 
@@ -616,12 +728,75 @@ typedef struct SfRelInfo
 } SfRelInfo;
 
 extern SfRelInfo *sf_rel_info(RelOptInfo *rel);
+
+/*
+ * The items of a ForeignScan's fdw_private, read back by foreign_scan.c.
+ * fdw_exprs holds the key expression, if the key comes from the query.
+ */
+enum SfScanPrivateIndex
+{
+	SfScanPrivateResource,		/* String: the resource's name */
+	SfScanPrivateKeyKind,		/* Integer: SfKeyKind, or SF_KEY_FROM_OPTION
+								 * or SF_KEY_NONE */
+	SfScanPrivateRetrievedAttrs,	/* List of Integer: columns read */
+	SfScanPrivateLimit,			/* Const int8: records wanted, -1 for all */
+	SfScanPrivateCount			/* Integer: SfCountMode */
+};
+
+/* Key kinds of a plan besides SfKeyKind. */
+#define SF_KEY_FROM_OPTION	(-1)	/* the customer_id option */
+#define SF_KEY_NONE			(-2)	/* none: the query returns no rows */
+
+/* What a foreign scan returns: rows, or counts from the API's totals. */
+typedef enum SfCountMode
+{
+	SF_COUNT_NONE,				/* the records, as rows */
+	SF_COUNT_TOTAL,				/* one row: the counts over every key */
+	SF_COUNT_PER_KEY			/* a row per key that has records */
+} SfCountMode;
+
+/* ----------------------------------------------------------------
+ * foreign_scan.c: the foreign scan at execution, and EXPLAIN
+ * ----------------------------------------------------------------
+ */
+
+/* As in fdwapi.h, so that this header need not include explain.h. */
+struct ExplainState;
+
+extern void sf_foreign_scan_begin(ForeignScanState *node, int eflags);
+extern TupleTableSlot *sf_foreign_scan_iterate(ForeignScanState *node);
+extern void sf_foreign_scan_rescan(ForeignScanState *node);
+extern void sf_foreign_scan_end(ForeignScanState *node);
+extern void sf_foreign_scan_explain(ForeignScanState *node,
+									struct ExplainState *es);
 extern char *sf_endpoint_text(const SfResource *resource);
 
 /* ----------------------------------------------------------------
- * batch_join.c: joins that fetch the keys of many outer rows together
+ * batch_join_plan.c: batched joins' paths, costs and plans
  * ----------------------------------------------------------------
  */
+
+/*
+ * The items of a batched join's CustomScan custom_private, read back by
+ * batch_join.c.  custom_scan_tlist holds the outer plan's columns, then the
+ * inner table's columns in the order of the retrieved attributes;
+ * custom_exprs holds the key expression, then the key clause, then the
+ * other join conditions.
+ */
+enum SfBatchScanPrivateIndex
+{
+	SfBatchScanJoinType,		/* Integer */
+	SfBatchScanOuterColumns,	/* Integer: outer columns in the scan tuple */
+	SfBatchScanRetrievedAttrs,	/* List of Integer: inner columns read */
+	SfBatchScanResource			/* String: the inner resource's name */
+};
+
 extern void sf_batch_join_init(void);
+
+/* ----------------------------------------------------------------
+ * batch_join.c: batched joins at execution
+ * ----------------------------------------------------------------
+ */
+extern Node *sf_batch_join_create_state(CustomScan *cscan);
 
 #endif							/* SUBSCRIBER_FDW_H */
