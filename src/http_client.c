@@ -39,7 +39,7 @@
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
-#include "subscriber_fdw.h"
+#include "http_client_int.h"
 
 /*
  * Once a response has started, one slower than this many bytes/s over a

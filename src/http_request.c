@@ -20,7 +20,7 @@
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
-#include "subscriber_fdw.h"
+#include "http_client_int.h"
 
 /* The longest request URL sent; a longer one fails before it is sent. */
 #define MAX_URL_LENGTH		8192

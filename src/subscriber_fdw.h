@@ -9,11 +9,13 @@
  * runs.  Each endpoint is described as data in catalog.c; one scan engine
  * (scan.c) drives the requests of any of them through the HTTP client
  * (http_client.c, the only file that sees libcurl; http_request.c queues
- * the requests and http_wait.c waits for their transfers), whose requests
+ * the requests and http_wait.c waits for their transfers; the two first
+ * share the structs of http_client_int.h, opaque to the rest), whose requests
  * start when their server's limits let them (shared_state.c: shared memory
  * when the library is preloaded), and request_error.c raises the errors of
- * those that fail; json.c reads the JSON syntax, envelope.c the top level
- * of a response, and tuple.c and convert.c turn its records into tuples.
+ * those that fail; json.c reads the JSON syntax of a response and
+ * record_parser.c each record's, envelope.c the top level of a response,
+ * and tuple.c and convert.c turn its records into tuples.
  * A batched join (planned in batch_join_plan.c, run by batch_join.c) joins
  * a foreign table on its key by handing the engine the keys of many outer
  * rows.
@@ -28,7 +30,6 @@
 #include "access/attnum.h"
 #include "common/jsonapi.h"
 #include "fmgr.h"
-#include "lib/ilist.h"
 #include "nodes/execnodes.h"
 #include "nodes/pathnodes.h"
 #include "port/pg_bitutils.h"
@@ -217,74 +218,6 @@ typedef struct SfHttpClient SfHttpClient;
 /* A request and, once finished, what came back; see the accessors below. */
 typedef struct SfHttpRequest SfHttpRequest;
 
-/*
- * The members of a client and of its requests are for http_client.c, which
- * runs the transfers, and http_request.c, which queues the requests; the
- * other files use the functions.
- */
-struct SfHttpClient
-{
-	MemoryContext cxt;
-	char	   *base_url;		/* without a trailing slash */
-	const SfOptions *options;
-	struct SfServerState *server;	/* limits and statistics of its server */
-	struct curl_slist *headers; /* libcurl's list, opaque here */
-	int			max_running;
-	int64		low_speed_window_us;	/* see enforce_timeouts */
-	List	   *waiting;		/* submitted, not yet handed to curl */
-	List	   *running;		/* in the multi handle */
-	List	   *finished;		/* done, not yet returned to the caller */
-	char	   *spare_body;		/* a released body buffer, for the next one */
-	size_t		spare_capacity;
-	MemoryContextCallback cleanup;
-};
-
-/*
- * A request.  Its memory context holds it, its target, body and error
- * message; the body buffer is malloc'd (see write_body).
- */
-struct SfHttpRequest
-{
-	/* what to send */
-	SfHttpMethod method;
-	char	   *target;			/* path and query appended to base_url */
-	char	   *body;			/* POST body, or NULL */
-	void	   *owner;			/* the caller's bookkeeping */
-
-	/* what came back */
-	long		status;			/* HTTP status, 0 without a response */
-	SfTransportError transport_error;
-	char	   *transport_message;
-	char	   *data;			/* response body, NUL-terminated */
-	size_t		len;
-	long		retry_after;	/* seconds from Retry-After, -1 if none */
-
-	/* the transfer */
-	MemoryContext cxt;			/* holds this request and its body */
-	SfHttpClient *client;
-	void	   *handle;
-	size_t		capacity;
-	size_t		limit;
-	bool		overflowed;
-	bool		out_of_memory;
-	bool		is_retry;		/* counted as a retry in the statistics */
-	const char *local_failure;	/* why we stopped the transfer, or NULL */
-	size_t		header_bytes;	/* response header bytes so far */
-	char		encoding[64];	/* an unrequested Content-Encoding */
-	dlist_node	active_node;	/* in the backend's list while in curl */
-	TimestampTz attached_at;	/* when it was handed to curl */
-	int64		active_us;		/* time the backend waited for it */
-	bool		connected;		/* connected, TLS handshake included */
-	int64		window_start_us;	/* low-speed check: active time at the
-									 * window's start, -1 before any byte */
-	size_t		window_bytes;	/* and the bytes received by then */
-	TimestampTz start_after;
-	TimestampTz limit_wait_since;	/* first refused by a limit, or 0 */
-	struct SfServerState *server;	/* its server's limits, while admitted */
-	uint64		server_epoch;	/* see sf_server_release */
-	char	   *errbuf;
-};
-
 extern void sf_http_global_init(void);
 extern SfHttpClient *sf_http_client_create(MemoryContext parent,
 										   const SfOptions *options,
@@ -294,8 +227,6 @@ extern SfHttpRequest *sf_http_request_create(SfHttpClient *client,
 											 const char *target,
 											 const char *body,
 											 void *owner);
-extern void sf_http_start_transfer(SfHttpRequest *request, int64 wait_us);
-extern void sf_http_drive_transfers(long timeout_ms);
 extern void sf_http_request_release(SfHttpRequest *request);
 
 /* ----------------------------------------------------------------
