@@ -137,15 +137,6 @@ sf_json_decode_escapes(const char *s, int n, char **decoded, int *len)
  * ----------------------------------------------------------------
  */
 
-/* The first byte at or after p that is not JSON white space. */
-const char *
-sf_skip_ws(const char *p, const char *end)
-{
-	while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
-		p++;
-	return p;
-}
-
 /* The bytes the structural scan stops at: quotes and brackets. */
 static const bool structural[256] = {
 	['"'] = true, ['{'] = true, ['}'] = true, ['['] = true, [']'] = true

@@ -163,24 +163,18 @@ set_token_text(RecordParser *parser, SfJsonNode *node, const char *start, int le
  * parser reads), in which case nothing it built is used.
  */
 
+/* ASCII digits only, as JSON has them: isdigit() follows the locale. */
 static inline bool
 is_digit(char c)
 {
 	return c >= '0' && c <= '9';
 }
 
+/* The hexadecimal digits of a \u escape, in either case. */
 static inline bool
 is_hex_digit(char c)
 {
 	return is_digit(c) || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f');
-}
-
-static inline const char *
-fast_ws(const char *p, const char *end)
-{
-	while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
-		p++;
-	return p;
 }
 
 /*
@@ -310,7 +304,7 @@ fast_container(RecordParser *parser, const char *p, SfJsonNode *parent,
 						key, keylen);
 		node->raw = open;
 	}
-	p = fast_ws(p + 1, end);
+	p = sf_skip_ws(p + 1, end);
 	if (p < end && *p == close)
 		p++;
 	else
@@ -326,17 +320,17 @@ fast_container(RecordParser *parser, const char *p, SfJsonNode *parent,
 					(p = fast_string(parser, p, parser->build ? &member_key : NULL,
 									 &member_keylen)) == NULL)
 					return NULL;
-				p = fast_ws(p, end);
+				p = sf_skip_ws(p, end);
 				if (p >= end || *p != ':')
 					return NULL;
-				p = fast_ws(p + 1, end);
+				p = sf_skip_ws(p + 1, end);
 			}
 			if ((p = fast_value(parser, p, node, member_key, member_keylen)) == NULL)
 				return NULL;
-			p = fast_ws(p, end);
+			p = sf_skip_ws(p, end);
 			if (p < end && *p == ',')
 			{
-				p = fast_ws(p + 1, end);
+				p = sf_skip_ws(p + 1, end);
 				continue;
 			}
 			if (p < end && *p == close)
@@ -411,12 +405,12 @@ fast_value(RecordParser *parser, const char *p, SfJsonNode *parent,
 static bool
 parse_fast(RecordParser *parser, SfJsonNode **root)
 {
-	const char *p = fast_ws(parser->record.start, parser->end);
+	const char *p = sf_skip_ws(parser->record.start, parser->end);
 
 	if (p >= parser->end || *p != '{')
 		return false;
 	p = fast_container(parser, p, NULL, NULL, 0);
-	if (p == NULL || fast_ws(p, parser->end) != parser->end)
+	if (p == NULL || sf_skip_ws(p, parser->end) != parser->end)
 		return false;
 	*root = parser->root;
 	return true;

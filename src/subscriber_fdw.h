@@ -385,10 +385,21 @@ sf_json_string_stop(const char *p, const char *end)
 	return p;
 }
 
+/*
+ * The first byte at or after p that is not JSON white space.  Inline: the
+ * structural scan and the record parser call it between any two tokens.
+ */
+static inline const char *
+sf_skip_ws(const char *p, const char *end)
+{
+	while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
+		p++;
+	return p;
+}
+
 extern JsonLexContext *sf_json_lexer(const char *text, int len);
 extern JsonParseErrorType sf_json_decode_escapes(const char *s, int n,
 												 char **decoded, int *len);
-extern const char *sf_skip_ws(const char *p, const char *end);
 extern bool sf_span_equals(SfSpan span, const char *text, size_t len);
 extern bool sf_object_walker_init(SfObjectWalker *walker, SfSpan object);
 extern bool sf_object_walker_next(SfObjectWalker *walker, SfSpan *key,
