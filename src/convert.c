@@ -4,14 +4,14 @@
  *		  JSON values to column values.
  *
  * Values become column values through the column type's input function,
- * or for the commonest forms of uuid and numeric values, directly (the
- * same datum, without the input function's general parsing), with the
- * rules of the contract: null, and "" for a column that is not a
+ * or for JSON booleans and the commonest forms of uuid and numeric values,
+ * directly (the same datum, without the input function's general parsing),
+ * with the rules of the contract: null, and "" for a column that is not a
  * string type, are NULL; timestamps are read in the API's layout only,
  * zone-less ones in remote_timezone, so that no session setting changes
- * them; XML-style lists are always arrays; jsonb is built from the parsed tree
- * rather than parsed again.  A value that does not convert is an error (the
- * caller's error context names the column, the value and the record),
+ * them; XML-style lists are always arrays; jsonb is built from the parsed
+ * tree rather than parsed again.  A value that does not convert is an error
+ * (the caller's error context names the column, the value and the record),
  * never a wrong value.
  *
  *-------------------------------------------------------------------------
@@ -617,8 +617,12 @@ sf_convert_value(SfRecordConverter *converter, SfColumnPlan *column,
 				return json_input(converter, column, value);
 			text = server_text(converter, value->text, value->textlen, &len);
 			return input_value(converter, column, text, len);
-		case SF_JSON_NUMBER:
 		case SF_JSON_BOOL:
+			/* true or false, which the parser checked: boolin would say the same */
+			if (column->is_bool)
+				return BoolGetDatum(value->text[0] == 't');
+			/* FALLTHROUGH */
+		case SF_JSON_NUMBER:
 			if (column->is_text)
 				return PointerGetDatum(cstring_to_text_with_len(value->text, value->textlen));
 			return input_value(converter, column, value->text, value->textlen);

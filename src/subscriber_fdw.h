@@ -510,6 +510,7 @@ typedef struct SfColumnPlan
 	bool		is_timestamptz;
 	bool		is_uuid;		/* read directly in their usual forms */
 	bool		is_numeric;
+	bool		is_bool;
 	char	   *cached_key;		/* key column: the key converted last */
 	Datum		cached_value;
 	MemoryContext key_cxt;		/* holds those two, reset for the next key */

@@ -148,6 +148,7 @@ sf_converter_create(const SfResource *resource, Relation rel,
 		column->is_timestamptz = base == TIMESTAMPTZOID;
 		column->is_uuid = base == UUIDOID;
 		column->is_numeric = base == NUMERICOID;
+		column->is_bool = base == BOOLOID;
 		if (column->source == SF_SOURCE_ACTIVE_PAIR ||
 			column->source == SF_SOURCE_ACTIVE_PROFILE)
 			converter->needs_active_pair = true;
