@@ -57,6 +57,18 @@
 PG_FUNCTION_INFO_V1(subscriber_fdw_stats);
 PG_FUNCTION_INFO_V1(subscriber_fdw_stats_reset);
 
+/* A server's statistics, as the view shows them. */
+typedef struct SfServerStats
+{
+	int64		requests;
+	int64		retries;
+	int64		errors;
+	int64		throttled;
+	int64		bytes_received;
+	int64		wait_us;
+	TimestampTz stats_reset;
+} SfServerStats;
+
 struct SfServerState
 {
 	slock_t		mutex;			/* guards everything below */
@@ -72,14 +84,7 @@ struct SfServerState
 	int64		window_us;
 	int			oldest;			/* index in starts of the oldest start */
 
-	/* statistics */
-	int64		requests;
-	int64		retries;
-	int64		errors;
-	int64		throttled;
-	int64		bytes_received;
-	int64		wait_us;
-	TimestampTz stats_reset;
+	SfServerStats stats;		/* what the view shows */
 
 	ConditionVariable released; /* broadcast when in_flight goes down */
 	TimestampTz starts[SF_MAX_RATE];	/* ring of the latest starts */
@@ -251,6 +256,14 @@ find_local_state(Oid serverid)
 	return NULL;
 }
 
+/* Zeroes statistics, counting from "now" on. */
+static void
+reset_stats(SfServerStats *stats, TimestampTz now)
+{
+	memset(stats, 0, sizeof(SfServerStats));
+	stats->stats_reset = now;
+}
+
 /* Takes a slot for a server, zeroing what a former server left. */
 static void
 claim_state(SfServerState *state, Oid serverid)
@@ -261,9 +274,7 @@ claim_state(SfServerState *state, Oid serverid)
 	state->in_flight = 0;
 	state->hold_until = 0;
 	state->window_size = 0;
-	state->requests = state->retries = state->errors = state->throttled = 0;
-	state->bytes_received = state->wait_us = 0;
-	state->stats_reset = GetCurrentTimestamp();
+	reset_stats(&state->stats, GetCurrentTimestamp());
 }
 
 /*
@@ -541,10 +552,10 @@ sf_server_count_start(SfServerState *state, bool is_retry, int64 wait_us)
 {
 	SpinLockAcquire(&state->mutex);
 	state->used = true;
-	state->requests++;
+	state->stats.requests++;
 	if (is_retry)
-		state->retries++;
-	state->wait_us += wait_us;
+		state->stats.retries++;
+	state->stats.wait_us += wait_us;
 	SpinLockRelease(&state->mutex);
 }
 
@@ -554,11 +565,11 @@ sf_server_count_finish(SfServerState *state, long status, bool failed,
 					   size_t bytes)
 {
 	SpinLockAcquire(&state->mutex);
-	state->bytes_received += bytes;
+	state->stats.bytes_received += bytes;
 	if (status == 429 || status == 503)
-		state->throttled++;
+		state->stats.throttled++;
 	else if (failed || status >= 400)
-		state->errors++;
+		state->stats.errors++;
 	SpinLockRelease(&state->mutex);
 }
 
@@ -622,14 +633,8 @@ typedef struct SfStatsRow
 {
 	Oid			serverid;
 	bool		shared;
-	int64		requests;
-	int64		retries;
-	int64		errors;
-	int64		throttled;
-	int64		bytes_received;
-	int64		wait_us;
+	SfServerStats stats;		/* what the view shows */
 	int			in_flight;
-	TimestampTz stats_reset;
 } SfStatsRow;
 
 /* Copies a state of the current database that has been used. */
@@ -642,14 +647,8 @@ copy_state(SfServerState *state, SfStatsRow *row)
 	wanted = state->dbid == MyDatabaseId && (state->used || state->in_flight > 0);
 	row->serverid = state->serverid;
 	row->shared = state->shared;
-	row->requests = state->requests;
-	row->retries = state->retries;
-	row->errors = state->errors;
-	row->throttled = state->throttled;
-	row->bytes_received = state->bytes_received;
-	row->wait_us = state->wait_us;
+	row->stats = state->stats;
 	row->in_flight = state->in_flight;
-	row->stats_reset = state->stats_reset;
 	SpinLockRelease(&state->mutex);
 	return wanted;
 }
@@ -666,14 +665,14 @@ put_row(ReturnSetInfo *rsinfo, const SfStatsRow *row)
 		return;					/* dropped since */
 	values[0] = CStringGetTextDatum(server->servername);
 	values[1] = CStringGetTextDatum(row->shared ? "instance" : "session");
-	values[2] = Int64GetDatum(row->requests);
-	values[3] = Int64GetDatum(row->retries);
-	values[4] = Int64GetDatum(row->errors);
-	values[5] = Int64GetDatum(row->throttled);
-	values[6] = Int64GetDatum(row->bytes_received);
-	values[7] = Float8GetDatum(row->wait_us / 1000.0);
+	values[2] = Int64GetDatum(row->stats.requests);
+	values[3] = Int64GetDatum(row->stats.retries);
+	values[4] = Int64GetDatum(row->stats.errors);
+	values[5] = Int64GetDatum(row->stats.throttled);
+	values[6] = Int64GetDatum(row->stats.bytes_received);
+	values[7] = Float8GetDatum(row->stats.wait_us / 1000.0);
 	values[8] = Int32GetDatum(row->in_flight);
-	values[9] = TimestampTzGetDatum(row->stats_reset);
+	values[9] = TimestampTzGetDatum(row->stats.stats_reset);
 	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 }
 
@@ -723,9 +722,7 @@ reset_state(SfServerState *state, TimestampTz now)
 {
 	SpinLockAcquire(&state->mutex);
 	state->used = false;
-	state->requests = state->retries = state->errors = state->throttled = 0;
-	state->bytes_received = state->wait_us = 0;
-	state->stats_reset = now;
+	reset_stats(&state->stats, now);
 	SpinLockRelease(&state->mutex);
 }
 
