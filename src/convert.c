@@ -18,6 +18,7 @@
  */
 #include "postgres.h"
 
+#include "catalog/pg_type.h"
 #include "lib/stringinfo.h"
 #include "mb/pg_wchar.h"
 #include "pgtime.h"
@@ -496,6 +497,7 @@ timestamp_value(SfRecordConverter *converter, SfColumnPlan *column,
 	int			offset;
 	Timestamp	result;
 	TimestampLayout layout;
+	bool		with_zone = column->base_typid == TIMESTAMPTZOID;
 
 	if (pg_strcasecmp(text, "infinity") == 0)
 		return TimestampGetDatum(DT_NOEND);
@@ -524,18 +526,18 @@ timestamp_value(SfRecordConverter *converter, SfColumnPlan *column,
 							sf_message_text(text, len))));
 			break;
 		case TS_ZONELESS:
-			if (column->is_timestamptz)
+			if (with_zone)
 				offset = DetermineTimeZoneOffset(&tm, converter->remote_timezone);
 			break;
 		case TS_OFFSET:
 			break;
 	}
-	if (tm2timestamp(&tm, fsec, column->is_timestamptz || layout == TS_OFFSET ?
+	if (tm2timestamp(&tm, fsec, with_zone || layout == TS_OFFSET ?
 					 &offset : NULL, &result) != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
 				 errmsg("timestamp out of range")));
-	if (!column->is_timestamptz && layout == TS_OFFSET)
+	if (!with_zone && layout == TS_OFFSET)
 	{
 		/* the instant as a local time of remote_timezone */
 		int			tz;
@@ -554,6 +556,13 @@ timestamp_value(SfRecordConverter *converter, SfColumnPlan *column,
 	return TimestampGetDatum(result);
 }
 
+/* json and jsonb columns take any JSON value as it was sent. */
+static inline bool
+is_json_column(const SfColumnPlan *column)
+{
+	return column->base_typid == JSONOID || column->base_typid == JSONBOID;
+}
+
 /*
  * Keeps the value for the error context, then reads it with the
  * timestamp reader, directly, or with the column type's input function.
@@ -565,12 +574,20 @@ input_value(SfRecordConverter *converter, SfColumnPlan *column, char *text,
 	Datum		result;
 
 	converter->current_value = text;
-	if (column->is_timestamp)
-		return timestamp_value(converter, column, text, len);
-	if (column->is_uuid && uuid_value(text, len, &result))
-		return result;
-	if (column->is_numeric && numeric_value(text, len, column->typmod, &result))
-		return result;
+	switch (column->base_typid)
+	{
+		case TIMESTAMPOID:
+		case TIMESTAMPTZOID:
+			return timestamp_value(converter, column, text, len);
+		case UUIDOID:
+			if (uuid_value(text, len, &result))
+				return result;
+			break;
+		case NUMERICOID:
+			if (numeric_value(text, len, column->typmod, &result))
+				return result;
+			break;
+	}
 	return call_input(column, text, len);
 }
 
@@ -603,7 +620,7 @@ sf_convert_value(SfRecordConverter *converter, SfColumnPlan *column,
 			*isnull = true;
 			return (Datum) 0;
 		case SF_JSON_STRING:
-			if (column->is_text)
+			if (column->base_typid == TEXTOID)
 			{
 				text = server_text(converter, value->text, value->textlen, &len);
 				return PointerGetDatum(cstring_to_text_with_len(text, len));
@@ -613,29 +630,29 @@ sf_convert_value(SfRecordConverter *converter, SfColumnPlan *column,
 				*isnull = true;
 				return (Datum) 0;
 			}
-			if (column->is_json)
+			if (is_json_column(column))
 				return json_input(converter, column, value);
 			text = server_text(converter, value->text, value->textlen, &len);
 			return input_value(converter, column, text, len);
 		case SF_JSON_BOOL:
 			/* true or false, which the parser checked: boolin would say the same */
-			if (column->is_bool)
+			if (column->base_typid == BOOLOID)
 				return BoolGetDatum(value->text[0] == 't');
 			/* FALLTHROUGH */
 		case SF_JSON_NUMBER:
-			if (column->is_text)
+			if (column->base_typid == TEXTOID)
 				return PointerGetDatum(cstring_to_text_with_len(value->text, value->textlen));
 			return input_value(converter, column, value->text, value->textlen);
 		case SF_JSON_OBJECT:
 		case SF_JSON_ARRAY:
-			if (column->is_text)
+			if (column->base_typid == TEXTOID)
 			{
 				text = server_text(converter, value->raw, value->rawlen, &len);
 				return PointerGetDatum(cstring_to_text_with_len(text, len));
 			}
-			if (column->is_jsonb)
+			if (column->base_typid == JSONBOID)
 				return container_jsonb(converter, value, false);
-			if (column->is_json)
+			if (is_json_column(column))
 				return json_input(converter, column, value);
 			converter->current_value = node_json_text(value);
 			ereport(ERROR,
@@ -661,7 +678,7 @@ sf_convert_list(SfRecordConverter *converter, SfColumnPlan *column,
 	char	   *text;
 	int			len;
 
-	if (column->is_jsonb)
+	if (column->base_typid == JSONBOID)
 		return container_jsonb(converter, list, true);
 	json = list_text(list);
 	text = server_text(converter, json, strlen(json), &len);

@@ -502,15 +502,8 @@ typedef struct SfColumnPlan
 	Oid			ioparam;
 	bool		is_domain;		/* values are checked against typid */
 	void	   *domain_extra;	/* domain_check's cache */
-	bool		is_text;		/* the flags below are of the base type */
-	bool		empty_is_null;	/* "" is NULL: the type is not a string type */
-	bool		is_json;		/* json or jsonb */
-	bool		is_jsonb;
-	bool		is_timestamp;	/* timestamp or timestamptz */
-	bool		is_timestamptz;
-	bool		is_uuid;		/* read directly in their usual forms */
-	bool		is_numeric;
-	bool		is_bool;
+	Oid			base_typid;		/* the type values are converted to */
+	bool		empty_is_null;	/* "" is NULL: the base type is not a string type */
 	char	   *cached_key;		/* key column: the key converted last */
 	Datum		cached_value;
 	MemoryContext key_cxt;		/* holds those two, reset for the next key */

@@ -140,15 +140,8 @@ sf_converter_create(const SfResource *resource, Relation rel,
 		column->is_domain = base != column->typid;
 		getTypeInputInfo(base, &input_func, &column->ioparam);
 		fmgr_info(input_func, &column->input);
-		column->is_text = base == TEXTOID;
+		column->base_typid = base;
 		column->empty_is_null = TypeCategory(base) != TYPCATEGORY_STRING;
-		column->is_json = base == JSONBOID || base == JSONOID;
-		column->is_jsonb = base == JSONBOID;
-		column->is_timestamp = base == TIMESTAMPOID || base == TIMESTAMPTZOID;
-		column->is_timestamptz = base == TIMESTAMPTZOID;
-		column->is_uuid = base == UUIDOID;
-		column->is_numeric = base == NUMERICOID;
-		column->is_bool = base == BOOLOID;
 		if (column->source == SF_SOURCE_ACTIVE_PAIR ||
 			column->source == SF_SOURCE_ACTIVE_PROFILE)
 			converter->needs_active_pair = true;
