@@ -17,21 +17,10 @@ import sys
 
 import pyodbc
 
-tests = 0
-failures = 0
+from tap import finish, ok
+
 SQL = "SELECT count(*), max(iccid) FROM api.customer_subscribers WHERE customer_id = ?"
 UNKNOWN = "dddddddd-0000-4000-8000-000000000001"
-
-
-def ok(passed, name, diagnostic=None):
-    global tests, failures
-    tests += 1
-    print("%s %d - %s" % ("ok" if passed else "not ok", tests, name))
-    if not passed:
-        failures += 1
-        for line in str(diagnostic or "").splitlines():
-            print("#   " + line)
-    sys.stdout.flush()
 
 
 def customer(n):
@@ -95,9 +84,7 @@ def main():
        "in a transaction, the failure and rollback(); the next transaction works",
        "failure %s, next %s" % (state, got))
     conn.close()
-    if failures:
-        print("# %d of %d tests failed" % (failures, tests))
-    sys.exit(1 if failures else 0)
+    finish()
 
 
 if __name__ == "__main__":

@@ -25,24 +25,13 @@ import psycopg2
 import psycopg2.errors
 import psycopg2.extras
 
+from tap import finish, ok
+
 STATUSES = ("ACTIVE", "SUSPEND", "INACTIVE", "TERMINATED")
 RUNS = 12           # PREPAREd statements: 5 custom plans, then generic ones
 CURSOR_ROWS = 50000
 PAUSE = 3.0         # seconds, longer than the paused server's request_timeout (2)
 
-tests = 0
-failures = 0
-
-
-def ok(passed, name, diagnostic=None):
-    global tests, failures
-    tests += 1
-    print("%s %d - %s" % ("ok" if passed else "not ok", tests, name))
-    if not passed:
-        failures += 1
-        for line in str(diagnostic or "").splitlines():
-            print("#   " + line)
-    sys.stdout.flush()
 
 
 def customer(n):
@@ -278,9 +267,7 @@ def main():
     metadata(conn, columns)
     error_recovery(conn)
     conn.close()
-    if failures:
-        print("# %d of %d tests failed" % (failures, tests))
-    sys.exit(1 if failures else 0)
+    finish()
 
 
 if __name__ == "__main__":

@@ -1,5 +1,5 @@
-# test/client/setup.sh: sourced by the tests of real client drivers
-# (test/pgjdbc.sh, test/psycopg2.sh, test/odbc.sh).
+# test/client/setup.sh: sourced by the tests of real clients (test/client.sh,
+# libpq; test/pgjdbc.sh, test/psycopg2.sh, test/odbc.sh).
 #
 # sf_client_db DB TAG makes a fresh database DB on the running cluster
 # (PGHOST, PGPORT, PGUSER) with the extension, a server "sim" on the
